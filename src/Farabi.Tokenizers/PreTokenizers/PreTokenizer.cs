@@ -1,0 +1,178 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+
+namespace Farabi.Tokenizers.PreTokenizers;
+
+/// <summary>
+/// Splits text into pieces that byte-pair merges never cross. Pieces tile the text: every character
+/// belongs to exactly one piece, in order, so a caller walks them with <see cref="PieceEnd"/> and
+/// slices the span it already has (no allocation per piece).
+/// </summary>
+public abstract class PreTokenizer
+{
+    /// <summary>A short name used in saved vocabularies and on the command line (e.g. "gpt2").</summary>
+    public abstract string Name { get; }
+
+    /// <summary>
+    /// Returns the exclusive end of the piece that starts at <paramref name="start"/>.
+    /// <paramref name="start"/> is less than <c>text.Length</c>; the result is greater than it.
+    /// </summary>
+    public abstract int PieceEnd(ReadOnlySpan<char> text, int start);
+
+    /// <summary>The pieces of <paramref name="text"/> as strings (convenient, allocating; for tests and tools).</summary>
+    public List<string> Split(string text)
+    {
+        var pieces = new List<string>();
+        for (var i = 0; i < text.Length;)
+        {
+            var end = PieceEnd(text, i);
+            pieces.Add(text[i..end]);
+            i = end;
+        }
+        return pieces;
+    }
+
+    /// <summary>GPT-2's pattern (also r50k/p50k): contractions, letters, numbers, other symbols, whitespace.</summary>
+    public static PreTokenizer Gpt2 { get; } = new Gpt2PreTokenizer();
+
+    /// <summary>Character classes of the regular expressions these pre-tokenizers hand-compile.</summary>
+    protected internal enum CharClass : byte { Letter, Number, Space, Other, Newline }
+
+    static readonly CharClass[] AsciiClass = BuildAsciiTable();
+
+    static CharClass[] BuildAsciiTable()
+    {
+        var t = new CharClass[128];
+        for (var c = 0; c < 128; c++)
+        {
+            t[c] = c is >= 'a' and <= 'z' or >= 'A' and <= 'Z' ? CharClass.Letter
+                : c is >= '0' and <= '9' ? CharClass.Number
+                : c is '\r' or '\n' ? CharClass.Newline
+                : c is ' ' or '\t' or '\v' or '\f' ? CharClass.Space
+                : CharClass.Other;
+        }
+        return t;
+    }
+
+    /// <summary>
+    /// Classifies the code point at <paramref name="i"/> (decoding surrogate pairs, so characters
+    /// outside the Basic Multilingual Plane are classified as the Unicode character they are) and
+    /// returns its width in UTF-16 units. Whitespace is Unicode White_Space, as in tiktoken's regex.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    protected internal static CharClass Classify(ReadOnlySpan<char> text, int i, out int width)
+    {
+        var c = text[i];
+        if (c < 128) { width = 1; return AsciiClass[c]; }
+        return ClassifySlow(text, i, out width);
+    }
+
+    static CharClass ClassifySlow(ReadOnlySpan<char> text, int i, out int width)
+    {
+        var c = text[i];
+        UnicodeCategory cat;
+        if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+        {
+            width = 2;
+            cat = CharUnicodeInfo.GetUnicodeCategory(char.ConvertToUtf32(c, text[i + 1]));
+        }
+        else
+        {
+            width = 1;
+            if (c == '\u0085' || char.IsWhiteSpace(c)) return CharClass.Space;
+            cat = CharUnicodeInfo.GetUnicodeCategory(c);
+        }
+        return cat switch
+        {
+            UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter
+                or UnicodeCategory.ModifierLetter or UnicodeCategory.OtherLetter => CharClass.Letter,
+            UnicodeCategory.DecimalDigitNumber or UnicodeCategory.LetterNumber or UnicodeCategory.OtherNumber => CharClass.Number,
+            _ => CharClass.Other,
+        };
+    }
+
+    /// <summary>The end of the run of characters of class <paramref name="cls"/> starting at <paramref name="i"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    protected internal static int RunEnd(ReadOnlySpan<char> text, int i, CharClass cls)
+    {
+        while (i < text.Length)
+        {
+            var k = Classify(text, i, out var w);
+            if (k != cls) break;
+            i += w;
+        }
+        return i;
+    }
+
+    /// <summary>True for the classes that regex <c>\s</c> matches.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    protected internal static bool IsSpace(CharClass k) => k is CharClass.Space or CharClass.Newline;
+
+    /// <summary>
+    /// The shared tail of every pattern: <c>\s+(?!\S)|\s+</c>. A run of whitespace followed by a
+    /// non-space gives up its last character, which then leads the next piece.
+    /// </summary>
+    protected internal static int WhitespaceEnd(ReadOnlySpan<char> text, int start)
+    {
+        var end = start;
+        var last = start;
+        while (end < text.Length)
+        {
+            var k = Classify(text, end, out var w);
+            if (!IsSpace(k)) break;
+            last = end;
+            end += w;
+        }
+        if (end == text.Length || last == start) return end;
+        return last;
+    }
+}
+
+/// <summary>
+/// <c>'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+</c>, hand-compiled
+/// over code points.
+/// </summary>
+sealed class Gpt2PreTokenizer : PreTokenizer
+{
+    public override string Name => "gpt2";
+
+    public override int PieceEnd(ReadOnlySpan<char> text, int start)
+    {
+        var c = text[start];
+        if (c == '\'' && start + 1 < text.Length)
+        {
+            var d = text[start + 1];
+            if (d is 's' or 't' or 'm' or 'd') return start + 2;
+            if (start + 2 < text.Length)
+            {
+                var e = text[start + 2];
+                if ((d == 'r' && e == 'e') || (d == 'v' && e == 'e') || (d == 'l' && e == 'l')) return start + 3;
+            }
+        }
+        var i = start;
+        var k = Classify(text, i, out var w);
+        if (c == ' ' && i + 1 < text.Length)
+        {
+            var k2 = Classify(text, i + 1, out var w2);
+            if (!IsSpace(k2)) { i += 1; k = k2; w = w2; }
+        }
+        return k switch
+        {
+            CharClass.Letter or CharClass.Number => RunEnd(text, i + w, k),
+            CharClass.Other => OtherRunEnd(text, i + w),
+            _ => WhitespaceEnd(text, start),
+        };
+    }
+
+    static int OtherRunEnd(ReadOnlySpan<char> text, int i)
+    {
+        while (i < text.Length)
+        {
+            var k = Classify(text, i, out var w);
+            if (k != CharClass.Other) break;
+            i += w;
+        }
+        return i;
+    }
+}
