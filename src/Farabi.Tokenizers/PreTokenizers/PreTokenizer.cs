@@ -33,8 +33,40 @@ public abstract class PreTokenizer
         return pieces;
     }
 
+    /// <summary>
+    /// The regular expression this pre-tokenizer implements, as tiktoken and HF <c>tokenizer.json</c>
+    /// write it (used to export and recognise vocabularies); null when it has no regex form.
+    /// </summary>
+    public virtual string? Pattern => null;
+
     /// <summary>GPT-2's pattern (also r50k/p50k): contractions, letters, numbers, other symbols, whitespace.</summary>
     public static PreTokenizer Gpt2 { get; } = new Gpt2PreTokenizer();
+
+    /// <summary>cl100k_base's pattern (GPT-3.5/4): case-insensitive contractions, digits in threes, newline runs kept apart.</summary>
+    public static PreTokenizer Cl100k { get; } = new Cl100kPreTokenizer();
+
+    /// <summary>o200k_base's pattern (GPT-4o): words split at case changes, marks inside words, contractions attached.</summary>
+    public static PreTokenizer O200k { get; } = new O200kPreTokenizer();
+
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<string, PreTokenizer> Registry = new(StringComparer.Ordinal)
+    {
+        ["gpt2"] = Gpt2, ["r50k_base"] = Gpt2, ["p50k_base"] = Gpt2, ["cl100k_base"] = Cl100k, ["o200k_base"] = O200k,
+    };
+
+    /// <summary>Makes <paramref name="preTokenizer"/> known by its <see cref="Name"/> to <see cref="FromName"/> (saved vocabularies name it).</summary>
+    public static void Register(PreTokenizer preTokenizer) => Registry[preTokenizer.Name] = preTokenizer;
+
+    /// <summary>The pre-tokenizer saved vocabularies call <paramref name="name"/>; throws <see cref="KeyNotFoundException"/> naming the known ones.</summary>
+    public static PreTokenizer FromName(string name) => Registry.TryGetValue(name, out var p) ? p
+        : throw new KeyNotFoundException($"unknown pre-tokenizer '{name}'; known: {string.Join(", ", Registry.Keys.Order(StringComparer.Ordinal))}.");
+
+    /// <summary>The registered pre-tokenizer whose regex is <paramref name="pattern"/> (tiktoken's current or earlier spelling), or null.</summary>
+    public static PreTokenizer? FromPattern(string pattern)
+    {
+        if (Patterns.Aliases.TryGetValue(pattern, out var name)) return FromName(name);
+        foreach (var p in Registry.Values) if (p.Pattern == pattern) return p;
+        return null;
+    }
 
     /// <summary>Character classes of the regular expressions these pre-tokenizers hand-compile.</summary>
     protected internal enum CharClass : byte { Letter, Number, Space, Other, Newline }
@@ -58,7 +90,7 @@ public abstract class PreTokenizer
     /// <summary>
     /// Classifies the code point at <paramref name="i"/> (decoding surrogate pairs, so characters
     /// outside the Basic Multilingual Plane are classified as the Unicode character they are) and
-    /// returns its width in UTF-16 units. Whitespace is Unicode White_Space, as in tiktoken's regex.
+    /// returns its width in UTF-16 units.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     protected internal static CharClass Classify(ReadOnlySpan<char> text, int i, out int width)
@@ -80,7 +112,9 @@ public abstract class PreTokenizer
         else
         {
             width = 1;
-            if (c == '\u0085' || char.IsWhiteSpace(c)) return CharClass.Space;
+            // Whitespace as the reference vectors (js-tiktoken) define \s: Unicode White_Space except
+            // U+0085 (NEL), which JavaScript's \s leaves out; .NET's char.IsWhiteSpace includes it.
+            if (c != '\u0085' && char.IsWhiteSpace(c)) return CharClass.Space;
             cat = CharUnicodeInfo.GetUnicodeCategory(c);
         }
         return cat switch
@@ -110,6 +144,30 @@ public abstract class PreTokenizer
     protected internal static bool IsSpace(CharClass k) => k is CharClass.Space or CharClass.Newline;
 
     /// <summary>
+    /// The whitespace alternatives of cl100k and o200k: <c>(\s++$)?|\s*[\r\n]+|\s+(?!\S)|\s+</c>.
+    /// A run that holds a newline ends after its last newline (the spaces after it lead the next
+    /// word); otherwise it behaves as <see cref="WhitespaceEnd"/>. With <paramref name="trailingRunWhole"/>
+    /// (cl100k's <c>\s++$</c>) a run that reaches the end of the text is one piece.
+    /// </summary>
+    protected internal static int NewlineAwareWhitespaceEnd(ReadOnlySpan<char> text, int start, bool trailingRunWhole)
+    {
+        var end = start;
+        var last = start;
+        var lastNewline = -1;
+        while (end < text.Length)
+        {
+            var c = text[end];
+            if (c is '\r' or '\n') lastNewline = end;
+            else if (!IsSpace(Classify(text, end, out _))) break;
+            last = end;
+            end++; // every White_Space character is in the Basic Multilingual Plane
+        }
+        if (end == text.Length && (trailingRunWhole || lastNewline < 0)) return end;
+        if (lastNewline >= 0) return lastNewline + 1;
+        return last == start ? end : last;
+    }
+
+    /// <summary>
     /// The shared tail of every pattern: <c>\s+(?!\S)|\s+</c>. A run of whitespace followed by a
     /// non-space gives up its last character, which then leads the next piece.
     /// </summary>
@@ -136,6 +194,8 @@ public abstract class PreTokenizer
 sealed class Gpt2PreTokenizer : PreTokenizer
 {
     public override string Name => "gpt2";
+
+    public override string? Pattern => Patterns.Gpt2;
 
     public override int PieceEnd(ReadOnlySpan<char> text, int start)
     {
