@@ -230,9 +230,9 @@ public sealed partial class BpeTokenizer
         var n = Utf8(piece, buffer);
         if (n == 1) { sink.Add(_byteIds[buffer[0]]); return; }
         var bytes = new ReadOnlySpan<byte>(buffer, 0, n);
+        var slot = _vocab.Find(bytes);
+        if (slot >= 0) { sink.Add(_vocab.IdAt(slot)); return; }
         var hash = ByteSpanMap.Hash(bytes);
-        var e = _vocab.Find(bytes, hash);
-        if (e >= 0) { sink.Add(_vocab.Id[e]); return; }
         var cached = w.Cache.Get(bytes, hash);
         if (cached.IsEmpty)
         {
@@ -259,6 +259,9 @@ public sealed partial class BpeTokenizer
     }
 
     // ---------------------------------------------------------------- decoding
+
+    /// <summary>True when <paramref name="id"/> is a token (mergeable or special) of this vocabulary.</summary>
+    public bool ContainsId(int id) => (uint)id < (uint)VocabSize && _decodeLength[id] >= 0;
 
     /// <summary>The bytes of one token (specials as their UTF-8 text).</summary>
     public ReadOnlySpan<byte> TokenBytes(int id)
@@ -293,15 +296,14 @@ public sealed partial class BpeTokenizer
     /// <summary>The id of a special token, or of a mergeable token given by its bytes; null when absent.</summary>
     public int? TokenId(ReadOnlySpan<byte> bytes)
     {
-        var e = _vocab.Find(bytes, ByteSpanMap.Hash(bytes));
-        if (e >= 0) return _vocab.Id[e];
-        return null;
+        var slot = _vocab.Find(bytes);
+        return slot >= 0 ? _vocab.IdAt(slot) : null;
     }
 
     /// <summary>The mergeable tokens as (bytes, id, merge rank), in entry order.</summary>
     internal IEnumerable<(byte[] Bytes, int Id, int Rank)> MergeableTokens()
     {
-        for (var e = 0; e < _vocab.Count; e++) yield return (_vocab.Key(e).ToArray(), _vocab.Id[e], _vocab.Rank[e]);
+        for (var e = 0; e < _vocab.Count; e++) yield return (_vocab.Key(e).ToArray(), _vocab.EntryId(e), _vocab.EntryRank(e));
     }
 
     internal ByteSpanMap Vocabulary => _vocab;
@@ -397,9 +399,8 @@ sealed class RankLimitedMerge(ByteSpanMap vocab, int[] byteIds)
             var at = -1;
             for (var i = 0; i + 2 < starts.Count; i++)
             {
-                var key = bytes[starts[i]..starts[i + 2]];
-                var e = vocab.Find(key, ByteSpanMap.Hash(key));
-                if (e >= 0 && vocab.Rank[e] < rankLimit && vocab.Rank[e] < best) { best = vocab.Rank[e]; at = i; }
+                var slot = vocab.Find(bytes[starts[i]..starts[i + 2]]);
+                if (slot >= 0 && vocab.RankAt(slot) < rankLimit && vocab.RankAt(slot) < best) { best = vocab.RankAt(slot); at = i; }
             }
             if (at < 0) break;
             starts.RemoveAt(at + 1);
@@ -408,7 +409,7 @@ sealed class RankLimitedMerge(ByteSpanMap vocab, int[] byteIds)
         for (var i = 0; i + 1 < starts.Count; i++)
         {
             var key = bytes[starts[i]..starts[i + 1]];
-            result[i] = key.Length == 1 ? byteIds[key[0]] : vocab.Id[vocab.Find(key, ByteSpanMap.Hash(key))];
+            result[i] = key.Length == 1 ? byteIds[key[0]] : vocab.IdAt(vocab.Find(key));
         }
         return result;
     }

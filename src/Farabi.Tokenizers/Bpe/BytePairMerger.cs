@@ -62,10 +62,9 @@ sealed class BytePairMerger
 
     static void Pair(ByteSpanMap map, ReadOnlySpan<byte> bytes, int from, int to, out int rank, out int id)
     {
-        var key = bytes[from..to];
-        var e = map.Find(key, ByteSpanMap.Hash(key));
-        if (e < 0) { rank = int.MaxValue; id = -1; }
-        else { rank = map.Rank[e]; id = map.Id[e]; }
+        var slot = map.Find(bytes[from..to]);
+        if (slot < 0) { rank = int.MaxValue; id = -1; }
+        else { rank = map.RankAt(slot); id = map.IdAt(slot); }
     }
 
     int MergeByHeap(ByteSpanMap map, int[] byteIds, ReadOnlySpan<byte> bytes, Span<int> ids)

@@ -5,25 +5,32 @@ using System.Runtime.InteropServices;
 namespace Farabi.Tokenizers.Bpe;
 
 /// <summary>
-/// The vocabulary as an open-addressing hash table keyed by byte strings, stored in one arena so a
-/// lookup hashes a slice of the caller's buffer and compares bytes in place: no <c>byte[]</c> key
-/// is made per lookup, as a <c>Dictionary&lt;byte[], int&gt;</c> would need.
+/// The vocabulary as an open-addressing hash table keyed by byte strings. Each slot holds the key's
+/// first 8 bytes, its length, id and merge rank, so a lookup of a token of up to 8 bytes (most of
+/// them) touches one slot and nothing else; longer keys compare their tail in a shared arena. A
+/// lookup hashes a slice of the caller's buffer: no <c>byte[]</c> key is made, as a
+/// <c>Dictionary&lt;byte[], int&gt;</c> would need.
 /// </summary>
 sealed class ByteSpanMap
 {
+    [StructLayout(LayoutKind.Sequential)]
+    struct Slot
+    {
+        public ulong Head;   // the first 8 bytes, zero-padded
+        public int Length;   // 0 marks an empty slot
+        public int Id;
+        public int Rank;
+        public int Entry;    // index into the entry arrays (for the arena and enumeration)
+    }
+
+    readonly Slot[] _slots;
+    readonly int _mask;
     readonly byte[] _arena;
     readonly int[] _offset; // entry e's bytes are _arena[_offset[e] .. _offset[e + 1])
-    readonly int[] _slots;  // entry index + 1; 0 is empty
-    readonly uint[] _slotHash;
-    readonly int _mask;
+    readonly int[] _entryId;
+    readonly int[] _entryRank;
 
-    /// <summary>The token id of each entry.</summary>
-    public readonly int[] Id;
-
-    /// <summary>The merge rank of each entry: lower merges first; <see cref="int.MaxValue"/> when it is never formed by a merge.</summary>
-    public readonly int[] Rank;
-
-    public int Count => Id.Length;
+    public int Count => _entryId.Length;
 
     public ByteSpanMap(IReadOnlyList<(byte[] Bytes, int Id, int Rank)> entries)
     {
@@ -31,11 +38,11 @@ sealed class ByteSpanMap
         foreach (var e in entries) total += e.Bytes.Length;
         _arena = new byte[total];
         _offset = new int[entries.Count + 1];
-        Id = new int[entries.Count];
-        Rank = new int[entries.Count];
+        _entryId = new int[entries.Count];
+        _entryRank = new int[entries.Count];
+        // Load factor at most 1/2 keeps probe runs short.
         var size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(16, entries.Count * 2));
-        _slots = new int[size];
-        _slotHash = new uint[size];
+        _slots = new Slot[size];
         _mask = size - 1;
         var pos = 0;
         for (var i = 0; i < entries.Count; i++)
@@ -44,66 +51,87 @@ sealed class ByteSpanMap
             _offset[i] = pos;
             bytes.CopyTo(_arena, pos);
             pos += bytes.Length;
-            Id[i] = id;
-            Rank[i] = rank;
+            _entryId[i] = id;
+            _entryRank[i] = rank;
         }
         _offset[entries.Count] = pos;
         for (var i = 0; i < entries.Count; i++)
         {
             var key = Key(i);
-            var h = Hash(key);
-            if (Find(key, h) >= 0) throw new InvalidDataException($"the token {Convert.ToHexString(key)} appears twice in the vocabulary.");
-            var slot = (int)h & _mask;
-            while (_slots[slot] != 0) slot = (slot + 1) & _mask;
-            _slots[slot] = i + 1;
-            _slotHash[slot] = h;
+            if (key.Length == 0) throw new InvalidDataException($"token id {_entryId[i]} has no bytes.");
+            if (Find(key) >= 0) throw new InvalidDataException($"the token {Convert.ToHexString(key)} appears twice in the vocabulary.");
+            var slot = (int)Hash(key) & _mask;
+            while (_slots[slot].Length != 0) slot = (slot + 1) & _mask;
+            _slots[slot] = new Slot { Head = Head(key), Length = key.Length, Id = _entryId[i], Rank = _entryRank[i], Entry = i };
         }
     }
 
     public ReadOnlySpan<byte> Key(int entry) => _arena.AsSpan(_offset[entry], _offset[entry + 1] - _offset[entry]);
+    public int EntryId(int entry) => _entryId[entry];
+    public int EntryRank(int entry) => _entryRank[entry];
 
-    /// <summary>The entry whose bytes equal <paramref name="key"/> (with <paramref name="hash"/> = <see cref="Hash"/> of it), or -1.</summary>
+    /// <summary>The slot holding <paramref name="key"/>, or -1; read its id and rank with <see cref="IdAt"/> and <see cref="RankAt"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int Find(ReadOnlySpan<byte> key, uint hash)
+    public int Find(ReadOnlySpan<byte> key)
     {
-        var slot = (int)hash & _mask;
+        var head = Head(key);
+        var len = key.Length;
+        var slot = (int)HashOf(head, key) & _mask;
+        ref var slots = ref MemoryMarshal.GetArrayDataReference(_slots);
         while (true)
         {
-            var e = _slots[slot] - 1;
-            if (e < 0) return -1;
-            if (_slotHash[slot] == hash)
-            {
-                var off = _offset[e];
-                if (_offset[e + 1] - off == key.Length && key.SequenceEqual(_arena.AsSpan(off, key.Length))) return e;
-            }
+            ref var s = ref Unsafe.Add(ref slots, slot);
+            if (s.Length == 0) return -1;
+            if (s.Head == head && s.Length == len && (len <= 8 || TailEquals(s.Entry, key))) return slot;
             slot = (slot + 1) & _mask;
         }
     }
 
-    /// <summary>A fast 32-bit hash of a short byte string (word-at-a-time, with a final avalanche).</summary>
+    bool TailEquals(int entry, ReadOnlySpan<byte> key) => key[8..].SequenceEqual(_arena.AsSpan(_offset[entry] + 8, key.Length - 8));
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static uint Hash(ReadOnlySpan<byte> key)
+    public int IdAt(int slot) => _slots[slot].Id;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int RankAt(int slot) => _slots[slot].Rank;
+
+    /// <summary>The first 8 bytes of <paramref name="key"/> as a little-endian number, zero-padded; never reads past the span.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Head(ReadOnlySpan<byte> key)
     {
         ref var p = ref MemoryMarshal.GetReference(key);
         var len = key.Length;
-        var h = (ulong)len * 0x9E3779B97F4A7C15UL;
-        var i = 0;
+        if (len >= 8) return Unsafe.ReadUnaligned<ulong>(ref p);
+        if (len >= 4)
+            return Unsafe.ReadUnaligned<uint>(ref p) | ((ulong)Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref p, len - 4)) << ((len - 4) * 8));
+        if (len >= 2)
+            return Unsafe.ReadUnaligned<ushort>(ref p) | ((ulong)Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref p, len - 2)) << ((len - 2) * 8));
+        return len == 1 ? p : 0UL;
+    }
+
+    /// <summary>A 32-bit hash of a byte string (used by the per-thread piece cache too).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint Hash(ReadOnlySpan<byte> key) => HashOf(Head(key), key);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static uint HashOf(ulong head, ReadOnlySpan<byte> key)
+    {
+        var h = (head ^ ((ulong)key.Length << 59)) * 0x9E3779B97F4A7C15UL;
+        if (key.Length > 8) h = LongTail(h, key);
+        return (uint)(h >> 32) ^ (uint)h;
+    }
+
+    static ulong LongTail(ulong h, ReadOnlySpan<byte> key)
+    {
+        ref var p = ref MemoryMarshal.GetReference(key);
+        var len = key.Length;
+        var i = 8;
         for (; i + 8 <= len; i += 8)
         {
             h = (h ^ Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, i))) * 0xBF58476D1CE4E5B9UL;
             h ^= h >> 29;
         }
-        var rest = len - i;
-        ulong tail;
-        if (rest >= 4)
-            tail = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref p, i)) | ((ulong)Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref p, len - 4)) << 32);
-        else if (rest > 0)
-            tail = Unsafe.Add(ref p, i) | ((ulong)Unsafe.Add(ref p, i + (rest >> 1)) << 8) | ((ulong)Unsafe.Add(ref p, len - 1) << 16);
-        else
-            tail = 0;
-        h = (h ^ tail) * 0x94D049BB133111EBUL;
-        h ^= h >> 32;
-        h *= 0xD6E8FEB86659FD93UL;
-        return (uint)(h >> 32);
+        if (i < len) h = (h ^ Head(key[i..])) * 0x94D049BB133111EBUL;
+        return h ^ (h >> 31);
     }
 }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Farabi.Tokenizers.Bpe;
 
@@ -10,16 +11,22 @@ namespace Farabi.Tokenizers.Bpe;
 sealed class PieceCache
 {
     public const int MaxKeyLength = 64;
-    const int Slots = 1 << 16;              // twice the entries, so probes stay short
+    const int Slots = 1 << 17;              // twice the entries, so probes stay short
     const int MaxEntries = Slots / 2;
     const int KeyArenaSize = MaxEntries * 16;
-    const int IdArenaSize = MaxEntries * 6;
+    const int IdArenaSize = MaxEntries * 8;
 
-    readonly uint[] _hash = new uint[Slots];
-    readonly int[] _keyLength = new int[Slots]; // 0 marks an empty slot (cached pieces have at least 2 bytes)
-    readonly int[] _keyOffset = new int[Slots];
-    readonly int[] _idOffset = new int[Slots];
-    readonly int[] _idCount = new int[Slots];
+    struct Slot
+    {
+        public ulong Head;     // first 8 bytes of the key, as ByteSpanMap.Head
+        public uint Hash;
+        public int Length;     // 0 marks an empty slot (cached pieces have at least 2 bytes)
+        public int KeyOffset;
+        public int IdOffset;
+        public int IdCount;
+    }
+
+    readonly Slot[] _slots = new Slot[Slots];
     readonly byte[] _keys = new byte[KeyArenaSize];
     readonly int[] _ids = new int[IdArenaSize];
     int _entries, _keyUsed, _idUsed;
@@ -28,14 +35,17 @@ sealed class PieceCache
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ReadOnlySpan<int> Get(ReadOnlySpan<byte> key, uint hash)
     {
-        var slot = (int)hash & (Slots - 1);
+        var head = ByteSpanMap.Head(key);
+        var index = (int)hash & (Slots - 1);
+        ref var slots = ref MemoryMarshal.GetArrayDataReference(_slots);
         while (true)
         {
-            var len = _keyLength[slot];
-            if (len == 0) return default;
-            if (_hash[slot] == hash && len == key.Length && key.SequenceEqual(_keys.AsSpan(_keyOffset[slot], len)))
-                return _ids.AsSpan(_idOffset[slot], _idCount[slot]);
-            slot = (slot + 1) & (Slots - 1);
+            ref var s = ref Unsafe.Add(ref slots, index);
+            if (s.Length == 0) return default;
+            if (s.Hash == hash && s.Head == head && s.Length == key.Length
+                && (key.Length <= 8 || key[8..].SequenceEqual(_keys.AsSpan(s.KeyOffset + 8, key.Length - 8))))
+                return _ids.AsSpan(s.IdOffset, s.IdCount);
+            index = (index + 1) & (Slots - 1);
         }
     }
 
@@ -43,13 +53,9 @@ sealed class PieceCache
     {
         if (key.Length > MaxKeyLength || key.Length < 2) return;
         if (_entries >= MaxEntries || _keyUsed + key.Length > KeyArenaSize || _idUsed + ids.Length > IdArenaSize) Clear();
-        var slot = (int)hash & (Slots - 1);
-        while (_keyLength[slot] != 0) slot = (slot + 1) & (Slots - 1);
-        _hash[slot] = hash;
-        _keyLength[slot] = key.Length;
-        _keyOffset[slot] = _keyUsed;
-        _idOffset[slot] = _idUsed;
-        _idCount[slot] = ids.Length;
+        var index = (int)hash & (Slots - 1);
+        while (_slots[index].Length != 0) index = (index + 1) & (Slots - 1);
+        _slots[index] = new Slot { Head = ByteSpanMap.Head(key), Hash = hash, Length = key.Length, KeyOffset = _keyUsed, IdOffset = _idUsed, IdCount = ids.Length };
         key.CopyTo(_keys.AsSpan(_keyUsed));
         ids.CopyTo(_ids.AsSpan(_idUsed));
         _keyUsed += key.Length;
@@ -59,7 +65,7 @@ sealed class PieceCache
 
     void Clear()
     {
-        Array.Clear(_keyLength);
+        Array.Clear(_slots);
         _entries = _keyUsed = _idUsed = 0;
     }
 }
