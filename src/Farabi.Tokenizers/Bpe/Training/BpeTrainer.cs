@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using Farabi.Tokenizers.PreTokenizers;
@@ -25,6 +26,9 @@ public sealed class BpeTrainer
 {
     /// <summary>The settings.</summary>
     public BpeTrainerOptions Options { get; }
+
+    /// <summary>Characters per chunk of plain text handed to a counting worker (small in tests, to exercise the cuts).</summary>
+    internal int ChunkChars { get; init; } = 1 << 20;
 
     /// <summary>Creates a trainer, checking the settings.</summary>
     /// <exception cref="ArgumentException">Vocabulary size below 256 + special tokens, a duplicate or empty special token,
@@ -86,7 +90,7 @@ public sealed class BpeTrainer
     {
         var total = corpus.TotalBytes;
         var progress = Options.Progress;
-        var chunks = corpus.ReadChunks(1 << 20).Select(c =>
+        var chunks = corpus.ReadChunks(ChunkChars).Select(c =>
         {
             progress?.Invoke(new BpeTrainingProgress(BpeTrainingStage.Counting, c.BytesRead, total));
             return c;
@@ -107,9 +111,17 @@ public sealed class BpeTrainer
             // NoBuffering: a worker takes one chunk at a time, so at most (workers + 1) chunks are in memory.
             var partitioner = Partitioner.Create(chunks, EnumerablePartitionerOptions.NoBuffering);
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = Options.MaxDegreeOfParallelism, CancellationToken = cancellation };
-            Parallel.ForEach(partitioner, parallel, () => new WordCounter(Options),
-                (chunk, _, counter) => { counter.Count(chunk.Texts); return counter; },
-                counters.Add);
+            try
+            {
+                Parallel.ForEach(partitioner, parallel, () => new WordCounter(Options),
+                    (chunk, _, counter) => { counter.Count(chunk.Texts); return counter; },
+                    counters.Add);
+            }
+            catch (AggregateException e) when (e.InnerExceptions.Count >= 1)
+            {
+                // A bad input line is the user's error: surface it as itself, not wrapped.
+                ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+            }
         }
         Dictionary<string, long>? all = null;
         chars = 0;

@@ -10,9 +10,10 @@ namespace Farabi.Tokenizers.Bpe.Training;
 /// Text is streamed in pieces of about a megabyte, so a corpus is never held in memory whole.
 /// </summary>
 /// <remarks>
-/// A plain file is cut only right after a line break that is followed by a non-space character.
-/// Every pre-tokenizer in Farabi ends a piece there, so the words counted are exactly those of the
-/// whole file read at once. Each JSON record is a text of its own.
+/// A plain file is cut only at a single line break between two non-space characters (or, for CR LF
+/// files, just before a line break that follows a letter or digit). Every pre-tokenizer in Farabi
+/// ends a piece there, so the words counted are exactly those of the whole file read at once (a
+/// normalizer, though, sees each chunk on its own). Each JSON record is a text of its own.
 /// </remarks>
 public sealed class TrainingCorpus
 {
@@ -124,7 +125,20 @@ public sealed class TrainingCorpus
         var filled = 0;
         while (true)
         {
-            if (filled == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2); // one very long line
+            if (filled == buffer.Length)
+            {
+                var cut = SafeCut(buffer);
+                if (cut > 0)
+                {
+                    yield return [new string(buffer, 0, cut)];
+                    buffer.AsSpan(cut, filled - cut).CopyTo(buffer);
+                    filled -= cut;
+                }
+                else
+                {
+                    Array.Resize(ref buffer, buffer.Length * 2); // no safe cut yet (one very long line)
+                }
+            }
             var n = reader.ReadBlock(buffer, filled, buffer.Length - filled);
             filled += n;
             if (n == 0)
@@ -132,20 +146,26 @@ public sealed class TrainingCorpus
                 if (filled > 0) yield return [new string(buffer, 0, filled)];
                 yield break;
             }
-            var cut = SafeCut(buffer.AsSpan(0, filled));
-            if (cut <= 0) continue;
-            yield return [new string(buffer, 0, cut)];
-            buffer.AsSpan(cut, filled - cut).CopyTo(buffer);
-            filled -= cut;
         }
     }
 
-    /// <summary>The last position p with text[p-1] == '\n' and text[p] not white space; 0 when none.</summary>
+    /// <summary>
+    /// The last position where the text can be cut without changing its pre-tokenization, 0 when none.
+    /// Preferred: a line start p where text[p-1] is '\n', text[p-2] is not white space and text[p] is
+    /// not white space. (A longer whitespace run before p would not do: GPT-2's <c>\s+(?!\S)</c> gives
+    /// a run's last character to the next piece, but takes the whole run at the end of a text.) For
+    /// files whose lines end in CR LF, which never have such a point: just before a line break that
+    /// follows a letter or digit.
+    /// </summary>
     static int SafeCut(ReadOnlySpan<char> text)
     {
-        for (var p = text.Length - 1; p > 0; p--)
+        for (var p = text.Length - 1; p >= 2; p--)
         {
-            if (text[p - 1] == '\n' && !char.IsWhiteSpace(text[p])) return p;
+            if (text[p - 1] == '\n' && !char.IsWhiteSpace(text[p]) && !char.IsWhiteSpace(text[p - 2])) return p;
+        }
+        for (var p = text.Length - 1; p >= 1; p--)
+        {
+            if (text[p] is '\r' or '\n' && char.IsLetterOrDigit(text[p - 1]) && !char.IsSurrogate(text[p - 1])) return p;
         }
         return 0;
     }
