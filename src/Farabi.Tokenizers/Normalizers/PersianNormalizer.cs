@@ -180,6 +180,8 @@ public sealed partial class PersianNormalizer : Normalizer
         if (Options.CleanZwnj) s = CleanZwnj(s);
         if (Options.CleanWhitespace) s = CleanWhitespace(s);
         if (Options.JoinAffixes) s = JoinAffixes(s);
+        // Last, so that a heh and hamza brought together by removing marks between them compose too.
+        if (Options.HehYeh == HehYehStyle.Compose) s = s.Replace("\u0647\u0654", "\u06C0", StringComparison.Ordinal);
         return s;
     }
 
@@ -196,8 +198,6 @@ public sealed partial class PersianNormalizer : Normalizer
                 case '\u0643' when o.UnifyArabicLetters: sb.Append('\u06A9'); continue;
                 case '\u0629' when o.TehMarbuta == TehMarbutaStyle.ToHeh: sb.Append('\u0647'); continue;
                 case '\u06C0' when o.HehYeh == HehYehStyle.Decompose: sb.Append('\u0647').Append('\u0654'); continue;
-                case '\u0647' when o.HehYeh == HehYehStyle.Compose && i + 1 < text.Length && text[i + 1] == '\u0654':
-                    sb.Append('\u06C0'); i++; continue;
                 case (>= '\u064B' and <= '\u0652') or '\u0670' when o.RemoveDiacritics: continue;
                 case '\u0640' when o.RemoveKashida: continue;
                 case '\u200B' or '\uFEFF' or '\u200E' or '\u200F' or (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069') when o.CleanZwnj: continue;
