@@ -147,16 +147,18 @@ public sealed class BpeTrainer
         public void Count(IReadOnlyList<string> texts)
         {
             var lookup = Words.GetAlternateLookup<ReadOnlySpan<char>>();
-            foreach (var raw in texts)
+            foreach (var text in texts)
             {
-                var text = options.Normalizer?.Normalize(raw) ?? raw;
-                Chars += text.Length;
                 var rest = text.AsSpan();
-                // Cut at every special token: the pieces between are counted, the specials are not words.
+                // Cut at every special token first (as encoding does), so a normalizer never alters one;
+                // the segments between are normalized and counted, the specials are not words.
                 while (!rest.IsEmpty)
                 {
                     var (at, length) = NextSpecial(rest);
-                    CountSegment(rest[..at], lookup);
+                    var segment = rest[..at];
+                    if (options.Normalizer is { } normalizer && !segment.IsEmpty) segment = normalizer.Normalize(segment.ToString());
+                    Chars += segment.Length;
+                    CountSegment(segment, lookup);
                     if (length == 0) break;
                     rest = rest[(at + length)..];
                 }

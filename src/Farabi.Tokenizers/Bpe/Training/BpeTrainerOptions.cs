@@ -24,7 +24,10 @@ public sealed record BpeTrainerOptions
     /// <summary>Splits text into the words that merges stay inside (default GPT-2's pattern).</summary>
     public PreTokenizer PreTokenizer { get; init; } = PreTokenizer.Gpt2;
 
-    /// <summary>Applied to the text before pre-tokenization (e.g. <see cref="Normalizer.Persian"/>); null for none.</summary>
+    /// <summary>
+    /// Applied to the text between special tokens before pre-tokenization (e.g. <see cref="Normalizer.Persian"/>);
+    /// null for none. Order: cut at special tokens, normalize each segment, pre-tokenize; encoding must do the same.
+    /// </summary>
     public Normalizer? Normalizer { get; init; }
 
     /// <summary>Threads used to count words (the merge loop itself is sequential). Default: all cores.</summary>
