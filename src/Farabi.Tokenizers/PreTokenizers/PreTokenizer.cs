@@ -185,6 +185,9 @@ public abstract class PreTokenizer
         if (end == text.Length || last == start) return end;
         return last;
     }
+
+    /// <summary>GPT-2's pattern adapted to Persian: ZWNJ and vowel marks stay inside words (<see cref="PersianPreTokenizer"/>).</summary>
+    public static PreTokenizer Persian => PersianPreTokenizer.Instance;
 }
 
 /// <summary>
