@@ -65,10 +65,8 @@ public static partial class Gsm8kLoader
     /// <summary>Every example of <paramref name="path"/>; malformed lines throw <see cref="InvalidDataException"/> naming the file and line.</summary>
     public static IReadOnlyList<Gsm8kExample> Load(string path)
     {
-        var list = new List<Gsm8kExample>();
-        foreach (var (line, o) in JsonLines.Read(path))
-            list.Add(Parse(JsonLines.String(o, "question", path, line), JsonLines.String(o, "answer", path, line), line, path));
-        return list;
+        return JsonLines.Read(path, (line, o) =>
+            Parse(JsonLines.String(o, "question", path, line), JsonLines.String(o, "answer", path, line), line, path)).ToList();
     }
 
     /// <summary>One example from its question and answer text.</summary>

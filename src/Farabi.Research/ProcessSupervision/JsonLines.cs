@@ -9,28 +9,37 @@ namespace Farabi.Research.ProcessSupervision;
 /// </summary>
 internal static class JsonLines
 {
-    /// <summary>Each non-empty line of <paramref name="path"/> with its 1-based line number, parsed.</summary>
-    public static IEnumerable<(int Line, JsonElement Object)> Read(string path)
+    /// <summary>
+    /// Each non-empty line of <paramref name="path"/> parsed and handed to <paramref name="parse"/> with its
+    /// 1-based line number; the element is only valid during the call (no copy is made, which keeps
+    /// reading the 89 MB PRM800K file fast).
+    /// </summary>
+    public static IEnumerable<T> Read<T>(string path, Func<int, JsonElement, T> parse)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path} does not exist.", path);
+        return ReadExisting(path, parse);
+    }
+
+    static IEnumerable<T> ReadExisting<T>(string path, Func<int, JsonElement, T> parse)
+    {
         using var reader = OpenText(path);
         var lineNo = 0;
         while (reader.ReadLine() is { } line)
         {
             lineNo++;
             if (string.IsNullOrWhiteSpace(line)) continue;
-            JsonElement obj;
-            try
-            {
-                using var doc = JsonDocument.Parse(line);
-                obj = doc.RootElement.Clone();
-            }
+            JsonDocument doc;
+            try { doc = JsonDocument.Parse(line); }
             catch (JsonException e)
             {
                 throw new InvalidDataException($"{path}:{lineNo}: not valid JSON ({e.Message.Split('.')[0]}).");
             }
-            if (obj.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}:{lineNo}: expected a JSON object, found {obj.ValueKind}.");
-            yield return (lineNo, obj);
+            using (doc)
+            {
+                if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                    throw new InvalidDataException($"{path}:{lineNo}: expected a JSON object, found {doc.RootElement.ValueKind}.");
+                yield return parse(lineNo, doc.RootElement);
+            }
         }
     }
 

@@ -46,9 +46,10 @@ public sealed record Prm800kProblem(string Problem, IReadOnlyList<Prm800kStepRat
 public static class Prm800kLoader
 {
     /// <summary>The ratings of <paramref name="path"/>, streamed in file order.</summary>
-    public static IEnumerable<Prm800kStepRating> Read(string path)
+    public static IEnumerable<Prm800kStepRating> Read(string path) => JsonLines.Read(path, (line, o) => ParseRating(path, line, o));
+
+    static Prm800kStepRating ParseRating(string path, int line, System.Text.Json.JsonElement o)
     {
-        foreach (var (line, o) in JsonLines.Read(path))
         {
             if (!o.TryGetProperty("responses", out var responses) || responses.ValueKind != System.Text.Json.JsonValueKind.Array)
                 throw new InvalidDataException($"{path}:{line}: field \"responses\" is missing or not a list.");
@@ -67,7 +68,7 @@ public static class Prm800kLoader
             }
             else if (!o.TryGetProperty("rating", out _))
                 throw new InvalidDataException($"{path}:{line}: field \"rating\" is missing.");
-            yield return new Prm800kStepRating(
+            return new Prm800kStepRating(
                 line,
                 JsonLines.String(o, "instruction", path, line),
                 prior,
