@@ -66,6 +66,15 @@ public sealed record ArithmeticProblem
     /// <summary>The canonical solution text: one step per line, then the answer line.</summary>
     public string Solution => Render(Givens, Steps, StepResults, Answer);
 
+    /// <summary>
+    /// What a generator model is conditioned on: the statement and a newline. The model continues with
+    /// the solution lines and stops after the line that starts with <see cref="AnswerPrefix"/>.
+    /// </summary>
+    public string Prompt => Statement + "\n";
+
+    /// <summary>A full training document for the generator: <see cref="Prompt"/> then <see cref="Solution"/>.</summary>
+    public string TrainingText => Prompt + Solution;
+
     /// <summary>What the step checker needs to label samples for this problem.</summary>
     public StepCheckReference Reference => new(
         Givens.Select(g => (Rational)g).ToArray(),

@@ -11,7 +11,18 @@ namespace Farabi.Research.ProcessSupervision;
 /// <param name="StepScores">The PRM's probability that each step is correct, in order.</param>
 /// <param name="OutcomeScore">The ORM's probability that the final answer is correct.</param>
 /// <param name="IsCorrect">Ground truth: whether the final answer is right (used for scoring, never for selecting).</param>
-public sealed record SampledSolution(string ProblemId, string Text, string? FinalAnswer, IReadOnlyList<double> StepScores, double OutcomeScore, bool IsCorrect);
+public sealed record SampledSolution(string ProblemId, string Text, string? FinalAnswer, IReadOnlyList<double> StepScores, double OutcomeScore, bool IsCorrect)
+{
+    /// <summary>
+    /// A sample checked against its problem: the final answer and <see cref="IsCorrect"/> come from
+    /// <see cref="StepChecker"/>, the scores from the verifiers (one PRM score per checked step, in order).
+    /// </summary>
+    public static SampledSolution FromCheck(string problemId, string text, StepCheckReference reference, IReadOnlyList<double> stepScores, double outcomeScore)
+    {
+        var check = StepChecker.Check(reference, text);
+        return new SampledSolution(problemId, text, check.FinalAnswer, stepScores, outcomeScore, check.IsCorrect);
+    }
+}
 
 /// <summary>How per-step correctness probabilities become one solution score.</summary>
 public enum StepAggregation

@@ -82,6 +82,19 @@ public sealed class SelectionTests
     }
 
     [Fact]
+    public void Sample_from_check_takes_answer_and_correctness_from_the_checker()
+    {
+        var p = new ArithmeticProblemGenerator(seed: 9).Next();
+        var good = SampledSolution.FromCheck(p.Id, p.Solution, p.Reference, [0.9], 0.8);
+        Assert.True(good.IsCorrect);
+        Assert.Equal(p.Answer.ToString(), good.FinalAnswer);
+        var bad = SampledSolution.FromCheck(p.Id, new SolutionCorruptor(1).Corrupt(p, MistakeKind.ResultSlip).Text, p.Reference, [0.9], 0.8);
+        Assert.False(bad.IsCorrect);
+        Assert.StartsWith(p.Statement + "\n", p.TrainingText);
+        Assert.EndsWith(p.Solution, p.TrainingText);
+    }
+
+    [Fact]
     public void Standard_methods_have_the_results_json_names()
     {
         Assert.Equal(["prm_prod", "prm_min", "prm_last", "orm", "majority", "prm_weighted"], SelectionMethods.Standard().Select(m => m.Name));
@@ -158,11 +171,11 @@ public sealed class SubsetResamplingTests
         var rng = new Random(4);
         var problems = Enumerable.Range(0, 30).Select(p => (IReadOnlyList<SampledSolution>)Enumerable.Range(0, 8)
             .Select(i => S(p, i, rng.NextDouble() < 0.4, score: rng.NextDouble())).ToArray()).ToArray();
-        var a = SubsetResampling.Curves(problems, SelectionMethods.Standard(), new() { Resamples = 50, Seed = 9 });
-        var b = SubsetResampling.Curves(problems, SelectionMethods.Standard(), new() { Resamples = 50, Seed = 9 });
+        var a = SubsetResampling.Curves(problems, SelectionMethods.Standard(), new() { Resamples = 20, Seed = 9 });
+        var b = SubsetResampling.Curves(problems, SelectionMethods.Standard(), new() { Resamples = 20, Seed = 9 });
         Assert.Equal(a.SelectMany(c => c.PercentSolved), b.SelectMany(c => c.PercentSolved));
         // The oracle bounds every method on each shared subset, so also on average.
-        var withOracle = SubsetResampling.Curves(problems, [.. SelectionMethods.Standard(), ("oracle", SelectionMethods.OracleSelector)], new() { Resamples = 50, Seed = 9 });
+        var withOracle = SubsetResampling.Curves(problems, [.. SelectionMethods.Standard(), ("oracle", SelectionMethods.OracleSelector)], new() { Resamples = 20, Seed = 9 });
         for (var j = 0; j < withOracle[0].N.Count; j++)
             foreach (var c in withOracle.Take(6)) Assert.True(c.PercentSolved[j] <= withOracle[6].PercentSolved[j] + 1e-9);
         var json = SubsetResampling.ToResultsJson(a);
