@@ -45,7 +45,7 @@ public sealed record ArithmeticProblemOptions
 /// Seeded generator of multi-step arithmetic word problems (the built-in task of process supervision:
 /// every sampled solution can be checked exactly, so true step labels come for free). A story follows
 /// one person's amount of something through events (buying packs, receiving, giving away, sharing,
-/// selling, spending); each event is one or two calculations whose results later events use, and the
+/// selling at a price, spending, earning an hourly wage); each event is one or two calculations whose results later events use, and the
 /// question asks for the final amount. Every number is written in digits so the checker can find it.
 /// The same seed and options give the same problems.
 /// </summary>
@@ -190,6 +190,7 @@ public sealed class ArithmeticProblemGenerator
             {
                 if (g.Allows(ArithmeticOperations.Add)) kinds.Add(ReceivePacks);
                 if (g.Allows(ArithmeticOperations.Subtract)) kinds.Add(GiveToEach);
+                if (g.Allows(ArithmeticOperations.Add) && _unit == "dollars") kinds.Add(EarnWage);
             }
             // Try the kinds in a random order; some cannot apply (nothing divides the amount).
             foreach (var kind in kinds.OrderBy(_ => g._rng.Next()).ToArray())
@@ -273,6 +274,17 @@ public sealed class ArithmeticProblemGenerator
             _sentences.Add($"Then {Other()} gives {_person} {S(packs)} {container} with {S(each)} {_unit} in each.");
             var total = Calc(Give(packs), '*', Give(each));
             SetCurrent(Calc(_current, '+', total));
+            return true;
+        }
+
+        bool EarnWage()
+        {
+            var hours = g.Factor();
+            var rate = g.Factor();
+            if (!Fits(_value + hours * rate)) return false;
+            _sentences.Add($"{_person} then works {S(hours)} hours and earns {S(rate)} dollars an hour.");
+            var earned = Calc(Give(hours), '*', Give(rate));
+            SetCurrent(Calc(_current, '+', earned));
             return true;
         }
 

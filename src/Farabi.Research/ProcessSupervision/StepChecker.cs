@@ -217,7 +217,7 @@ public static partial class StepChecker
         return null;
     }
 
-    [GeneratedRegex(@"^\s*[A-Za-z][A-Za-z _]*:\s*")]
+    [GeneratedRegex(@"^\s*[A-Za-z][A-Za-z0-9 _]*:\s*")]
     private static partial Regex Label();
 
     [GeneratedRegex(@"^[A-Za-z_][A-Za-z_0-9]*$")]

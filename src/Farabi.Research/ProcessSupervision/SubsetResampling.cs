@@ -86,12 +86,13 @@ public static class SubsetResampling
             var solved = new double[methods.Count][];
             for (var m = 0; m < methods.Count; m++) solved[m] = new double[options.Resamples];
             var subset = new List<SampledSolution>(n);
+            var indices = new int[samplesPerProblem.Max(s => s.Count)];
             for (var r = 0; r < options.Resamples; r++)
             {
                 var counts = new int[methods.Count];
                 foreach (var samples in samplesPerProblem)
                 {
-                    DrawSubset(samples, n, rng, subset);
+                    DrawSubset(samples, n, rng, indices, subset);
                     for (var m = 0; m < methods.Count; m++)
                         if (methods[m].Selector(subset)?.IsCorrect == true) counts[m]++;
                 }
@@ -131,15 +132,15 @@ public static class SubsetResampling
     }
 
     /// <summary>A uniform random n-subset of <paramref name="samples"/> in original order (partial Fisher–Yates over indices).</summary>
-    static void DrawSubset(IReadOnlyList<SampledSolution> samples, int n, Random rng, List<SampledSolution> subset)
+    static void DrawSubset(IReadOnlyList<SampledSolution> samples, int n, Random rng, int[] idx, List<SampledSolution> subset)
     {
         subset.Clear();
         if (n == samples.Count) { subset.AddRange(samples); return; }
-        var idx = new int[samples.Count];
-        for (var i = 0; i < idx.Length; i++) idx[i] = i;
+        var count = samples.Count;
+        for (var i = 0; i < count; i++) idx[i] = i;
         for (var i = 0; i < n; i++)
         {
-            var k = rng.Next(i, idx.Length);
+            var k = rng.Next(i, count);
             (idx[i], idx[k]) = (idx[k], idx[i]);
         }
         Array.Sort(idx, 0, n);

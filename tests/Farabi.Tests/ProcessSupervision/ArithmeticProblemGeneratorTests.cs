@@ -80,6 +80,9 @@ public sealed class ArithmeticProblemGeneratorTests
         var problems = new ArithmeticProblemGenerator(seed: 4).Generate(300);
         var steps = problems.SelectMany(p => p.Steps.Select((s, i) => (p, s, i))).ToArray();
         Assert.Equal(new HashSet<char> { '+', '-', '*', '/' }, steps.Select(x => x.s.Operator).ToHashSet());
+        // The stories cover buying, giving, sharing, selling, spending and wages.
+        foreach (var phrase in new[] { "buys", "gives", "equal groups", "sells", "spends", "dollars an hour" })
+            Assert.Contains(problems, p => p.Statement.Contains(phrase));
         foreach (var (p, s, i) in steps.Where(x => x.s.Operator == '/'))
         {
             long V(QuantityRef q) => q.IsStep ? p.StepResults[q.Index] : p.Givens[q.Index];

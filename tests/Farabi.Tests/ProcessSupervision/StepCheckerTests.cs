@@ -132,7 +132,7 @@ public sealed class StepCheckerTests
     [Fact]
     public void Labels_spaces_blank_lines_and_other_symbols_are_tolerated()
     {
-        var c = Check("\r\npens: 12 × 7 = 84\r\n\r\nb = 84 - 15 = 69\r\nAnswer: 69\r\n");
+        var c = Check("\r\nStep 1: 12 × 7 = 84\r\n\r\nb = 84 - 15 = 69\r\nAnswer: 69\r\n");
         Assert.Equal(3, c.Steps.Count);
         Assert.All(c.Steps, s => Assert.Equal(StepVerdict.Correct, s.Verdict));
         Assert.True(c.IsCorrect);
