@@ -55,6 +55,7 @@ public sealed class ArithmeticProblemGenerator
     static readonly string[] Items = ["apples", "pens", "stickers", "marbles", "cards", "books", "shells", "cookies", "beads", "stamps", "eggs", "candles", "pencils", "balloons"];
     static readonly string[] Containers = ["packs", "bags", "boxes", "jars", "crates"];
     static readonly string[] Goods = ["toys", "notebooks", "plants", "kites", "puzzles", "mugs"];
+    static readonly string[] Then = ["Then", "Later", "After that", "Next"];
 
     readonly ArithmeticProblemOptions _options;
     readonly Random _rng;
@@ -204,7 +205,7 @@ public sealed class ArithmeticProblemGenerator
         {
             var n = g.Amount();
             if (!Fits(_value + n)) return false;
-            _sentences.Add($"Then {Other()} gives {_person} {S(n)} more {_unit}.");
+            _sentences.Add($"{g.Pick(Then)} {Other()} gives {_person} {S(n)} more {_unit}.");
             SetCurrent(Calc(_current, '+', Give(n)));
             return true;
         }
@@ -222,7 +223,7 @@ public sealed class ArithmeticProblemGenerator
         {
             var n = g.Factor();
             if (!Fits(_value * n)) return false;
-            _sentences.Add($"Later {_person} ends up with {S(n)} times as many {_unit} as before.");
+            _sentences.Add($"{g.Pick(Then)} {_person} ends up with {S(n)} times as many {_unit} as before.");
             SetCurrent(Calc(_current, '*', Give(n)));
             return true;
         }
@@ -271,7 +272,7 @@ public sealed class ArithmeticProblemGenerator
             var each = g.Factor();
             if (!Fits(_value + packs * each)) return false;
             var container = g.Pick(Containers);
-            _sentences.Add($"Then {Other()} gives {_person} {S(packs)} {container} with {S(each)} {_unit} in each.");
+            _sentences.Add($"{g.Pick(Then)} {Other()} gives {_person} {S(packs)} {container} with {S(each)} {_unit} in each.");
             var total = Calc(Give(packs), '*', Give(each));
             SetCurrent(Calc(_current, '+', total));
             return true;
