@@ -30,7 +30,7 @@ static class PrmCommands
         var corruptShare = new Option<double>("--corrupt-share") { Description = "Share of solutions with one deliberate mistake carried forward (0..1).", DefaultValueFactory = _ => 0.3 };
         var seed = new Option<int>("--seed") { Description = "Seed of problems and mistakes.", DefaultValueFactory = _ => 0 };
         var output = new Option<string?>("--out") { Description = "The JSONL file to write (default: data.jsonl in a new runs/prm-data-<time>/ folder)." };
-        var check = new Option<string?>("--check") { Description = "Instead of generating, check the solutions of a JSONL FILE (fields problem, answer, solution; optional reference, step_labels) and print label statistics." };
+        var check = new Option<string?>("--check") { Description = "Instead of generating, check the solutions of a JSONL FILE (fields problem, answer, solution; optional reference, step_labels) and print label statistics. Without a reference solution only arithmetic and the use of known numbers are checked." };
         var gsm8k = new Option<string?>("--gsm8k") { Description = "Instead of generating, audit the <<a*b=c>> calculator notes of a GSM8K JSONL FILE and print what the checker finds." };
         var cmd = new Command("data", "Write the built-in step-labelled arithmetic data set (JSONL), or check a file of sampled solutions.")
             { steps, digits, count, corruptShare, seed, output, check, gsm8k };

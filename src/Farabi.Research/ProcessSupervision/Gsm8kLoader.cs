@@ -46,6 +46,15 @@ public sealed record Gsm8kExample(int Line, string Question, string Solution, st
         }
     }
 
+    /// <summary>
+    /// A checker reference for samples of this problem written in the built-in step format: the
+    /// question's numbers, the answer, and the notes' results as the needed quantities. GSM8K relies on
+    /// unstated constants ("half", "a dozen"), so add those as <see cref="StepCheckReference.AllowedConstants"/>.
+    /// </summary>
+    public StepCheckReference Reference => new(
+        StepCheckReference.NumbersIn(Question), FinalAnswer,
+        Steps.SelectMany(s => s.Notes).Where(n => n.Error == null).Select(n => Rational.ParseDecimal(n.StatedResult.Replace(",", ""))).ToHashSet());
+
     /// <summary>The solution without calculator notes, as a person wrote it.</summary>
     public string PlainSolution => Gsm8kLoader.StripNotes(Solution);
 }

@@ -15,11 +15,16 @@ public sealed record SampledSolution(string ProblemId, string Text, string? Fina
 {
     /// <summary>
     /// A sample checked against its problem: the final answer and <see cref="IsCorrect"/> come from
-    /// <see cref="StepChecker"/>, the scores from the verifiers (one PRM score per checked step, in order).
+    /// <see cref="StepChecker"/>, the scores from the verifiers. <paramref name="stepScores"/> holds one PRM
+    /// probability per step as the checker splits the text (each non-empty line, answer line included,
+    /// read at <see cref="CheckedStep.End"/>); a different count throws <see cref="ArgumentException"/>,
+    /// because misaligned scores would silently score the wrong steps.
     /// </summary>
     public static SampledSolution FromCheck(string problemId, string text, StepCheckReference reference, IReadOnlyList<double> stepScores, double outcomeScore)
     {
         var check = StepChecker.Check(reference, text);
+        if (stepScores.Count != check.Steps.Count)
+            throw new ArgumentException($"sample of {problemId} has {check.Steps.Count} steps but {stepScores.Count} step scores.");
         return new SampledSolution(problemId, text, check.FinalAnswer, stepScores, outcomeScore, check.IsCorrect);
     }
 }

@@ -36,6 +36,9 @@ public sealed class Gsm8kLoaderTests : IDisposable
         Assert.False(ok.Steps[0].Notes[0].IsGrounded);  // "half" is a 2 the question never writes
         Assert.True(ok.Steps[1].Notes[0].IsGrounded);    // 48 from the question, 24 from the first note
         Assert.Equal("Natalia sold 48/2 = 24 clips in May.", ok.PlainSolution.Split('\n')[0]);
+        var reference = ok.Reference with { AllowedConstants = new HashSet<Rational> { 2 } };
+        Assert.Equal(SolutionOutcome.Correct, StepChecker.Check(reference, "48/2=24\n48+24=72\nanswer: 72").Outcome);
+        Assert.Equal(0, StepChecker.Check(reference, "48*2=96\n48+96=144\nanswer: 144").FirstErrorStep);
 
         Assert.Equal("2408", bad.FinalAnswer);
         Assert.False(bad.AllNotesCorrect);

@@ -85,11 +85,13 @@ public sealed class SelectionTests
     public void Sample_from_check_takes_answer_and_correctness_from_the_checker()
     {
         var p = new ArithmeticProblemGenerator(seed: 9).Next();
-        var good = SampledSolution.FromCheck(p.Id, p.Solution, p.Reference, [0.9], 0.8);
+        var scores = Enumerable.Repeat(0.9, p.Steps.Count + 1).ToArray(); // one per step line plus the answer line
+        var good = SampledSolution.FromCheck(p.Id, p.Solution, p.Reference, scores, 0.8);
         Assert.True(good.IsCorrect);
         Assert.Equal(p.Answer.ToString(), good.FinalAnswer);
-        var bad = SampledSolution.FromCheck(p.Id, new SolutionCorruptor(1).Corrupt(p, MistakeKind.ResultSlip).Text, p.Reference, [0.9], 0.8);
+        var bad = SampledSolution.FromCheck(p.Id, new SolutionCorruptor(1).Corrupt(p, MistakeKind.ResultSlip).Text, p.Reference, scores, 0.8);
         Assert.False(bad.IsCorrect);
+        Assert.Throws<ArgumentException>(() => SampledSolution.FromCheck(p.Id, p.Solution, p.Reference, [0.9], 0.8));
         Assert.StartsWith(p.Statement + "\n", p.TrainingText);
         Assert.EndsWith(p.Solution, p.TrainingText);
     }
