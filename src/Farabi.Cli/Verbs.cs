@@ -8,5 +8,6 @@ static class Verbs
     public static IEnumerable<Command> All()
     {
         yield return TokenizerCommands.Create();
+        yield return PrmCommands.Create();
     }
 }
