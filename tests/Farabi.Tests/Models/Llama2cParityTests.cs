@@ -88,6 +88,18 @@ public class Llama2cParityTests
     }
 
     [Fact]
+    public void CachedGreedyGenerationMatchesLlama2c()
+    {
+        var (model, reference) = Load();
+        using var _ = model;
+        var greedy = reference.GetProperty("greedy_from_bos");
+        var expected = greedy.GetProperty("ids").EnumerateArray().Select(v => v.GetInt32()).ToArray();
+        var result = Farabi.Generation.TokenGenerator.Generate(model, [greedy.GetProperty("start_token").GetInt32()],
+            new Farabi.Generation.GenerationOptions { MaxNewTokens = expected.Length, Sampling = new() { Temperature = 0 } });
+        Assert.Equal(expected, result.NewTokens.ToArray());
+    }
+
+    [Fact]
     public void TruncatedCheckpointIsAClearError()
     {
         var bin = SharedData.Require($"{Folder}/stories260K.bin");
