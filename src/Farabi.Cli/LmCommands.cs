@@ -22,6 +22,17 @@ static class LmCommands
         return lm;
     }
 
+    /// <summary>--threads: torch's intra-op threads. One token at a time is many small kernels, where extra
+    /// threads mostly wait for each other (and on a shared machine, for the other jobs).</summary>
+    static Option<int> ThreadsOption() => new("--threads") { Description = "CPU threads for torch (0 = torch's default).", DefaultValueFactory = _ => 0 };
+
+    static void ApplyThreads(int threads)
+    {
+        if (threads < 0) throw new UserError($"--threads must be 0 (default) or positive; got {threads}.");
+        Farabi.Native.GlibcxxCompat.EnsureLoadable(); // before the first touch of torch
+        if (threads > 0) TorchSharp.torch.set_num_threads(threads);
+    }
+
     // ---------------------------------------------------------------- sample
 
     static Command Sample()
@@ -36,12 +47,14 @@ static class LmCommands
         var stopIds = new Option<string?>("--stop-ids") { Description = "JSON array of ids that end generation, e.g. \"[2]\"." };
         var noCache = new Option<bool>("--no-cache") { Description = "Re-run the whole window every step (slow; for checking)." };
         var printIds = new Option<bool>("--print-ids") { Description = "Print the prompt plus the generated ids as one JSON array on stdout." };
+        var threads = ThreadsOption();
         var command = new Command("sample", "Generate token ids from a model.")
         {
-            model, promptIds, temperature, maxNew, topK, topP, seed, stopIds, noCache, printIds,
+            model, promptIds, temperature, maxNew, topK, topP, seed, stopIds, noCache, printIds, threads,
         };
         command.SetAction(parse =>
         {
+            ApplyThreads(parse.GetValue(threads));
             var stdout = parse.InvocationConfiguration.Output;
             var stderr = parse.InvocationConfiguration.Error;
             using var lm = CausalLanguageModel.Load(parse.GetValue(model)!);
@@ -123,12 +136,14 @@ static class LmCommands
         var newTokens = new Option<int>("--new-tokens") { Description = "Tokens generated per run.", DefaultValueFactory = _ => 256 };
         var repeats = new Option<int>("--repeats") { Description = "Timed runs per setting (the best is kept).", DefaultValueFactory = _ => 3 };
         var output = new Option<string>("--out") { Description = "JSON results file.", DefaultValueFactory = _ => "bench/out/lm-generate.json" };
+        var threads = ThreadsOption();
         var command = new Command("bench-generate", "Generation tokens/s with and without the KV cache on random GPT-2 and LLaMA models.")
         {
-            layers, width, heads, vocab, promptLength, newTokens, repeats, output,
+            layers, width, heads, vocab, promptLength, newTokens, repeats, output, threads,
         };
         command.SetAction(parse =>
         {
+            ApplyThreads(parse.GetValue(threads));
             var (l, w, h, v, p, n, r) = (parse.GetValue(layers), parse.GetValue(width), parse.GetValue(heads), parse.GetValue(vocab),
                 parse.GetValue(promptLength), parse.GetValue(newTokens), parse.GetValue(repeats));
             if (l <= 0 || w <= 0 || h <= 0 || v <= 1 || p <= 0 || n <= 0 || r <= 0) throw new UserError("All bench-generate sizes must be positive.");

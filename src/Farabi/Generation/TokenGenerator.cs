@@ -90,8 +90,10 @@ public static class TokenGenerator
                     input = Window(tokens, fed, device);
                     fed = tokens.Count;
                 }
-                var logits = model.Forward(input, cache);
-                var next = (int)Sampler.Sample(logits[.., -1], options.Sampling, generator).item<long>();
+                // Only the last position's logits are needed: skip the head on the rest of the window.
+                var hidden = model.Hidden(input, cache);
+                var logits = model.Head(hidden[.., -1]);
+                var next = (int)Sampler.Sample(logits, options.Sampling, generator).item<long>();
                 tokens.Add(next);
                 onToken?.Invoke(next);
                 if (options.StopTokens.Contains(next)) { reason = StopReason.StopToken; break; }
