@@ -72,3 +72,20 @@ public class TokenGeneratorTests
         Assert.Throws<ArgumentException>(() => TokenGenerator.Generate(model, [61], new GenerationOptions()));
     }
 }
+
+public class GenerationMemoryTests
+{
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void GenerationLeavesNoLiveTensorsBehind(bool useCache)
+    {
+        using var model = new LlamaForCausalLM(TinyModels.Llama(), seed: 1);
+        var options = new GenerationOptions { MaxNewTokens = 5, UseCache = useCache, Seed = 1, Sampling = new() { TopK = 5, TopP = 0.9 } };
+        TokenGenerator.Generate(model, [1, 2, 3], options); // first call may create lasting state
+        var stats = TorchSharp.DisposeScopeManager.Statistics;
+        var before = stats.ThreadTotalLiveCount;
+        TokenGenerator.Generate(model, [1, 2, 3], options with { MaxNewTokens = 40 });
+        Assert.Equal(before, stats.ThreadTotalLiveCount);
+    }
+}
