@@ -9,5 +9,6 @@ static class Verbs
     {
         yield return TokenizerCommands.Create();
         yield return PrmCommands.Create();
+        yield return LmCommands.Create();
     }
 }
