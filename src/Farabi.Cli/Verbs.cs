@@ -7,6 +7,8 @@ static class Verbs
 {
     public static IEnumerable<Command> All()
     {
-        yield break;
+        yield return DataCommands.Create();
+        // TEMPORARY (lm-train branch): the lm group is lm-model's LmCommands.Create(); the integrator adds train/eval there.
+        yield return new Command("lm", "Language models.") { LmTrainCommands.CreateTrain(), LmTrainCommands.CreateEval() };
     }
 }
