@@ -240,6 +240,16 @@ static class LmTrainCommands
         run.WriteReport($"# lm train\n\n{trainer.Model.Config.ModelType}, {trainer.Model.ParameterCount():N0} parameters, context {trainer.ContextLength}, " +
             $"batch {o.BatchSize} × {o.GradientAccumulationSteps}, lr {o.LearningRate.ToString(CultureInfo.InvariantCulture)}.\n\n{table.ToMarkdown()}\n" +
             $"Checkpoints: `checkpoints/{Trainer.LatestName}`, `checkpoints/{Trainer.BestName}` (HF model folders + training state).\n");
+        run.WriteJson("summary.json", new JsonObject
+        {
+            ["steps"] = summary.Steps, ["max_steps"] = o.MaxSteps, ["cancelled"] = summary.Cancelled,
+            ["parameters"] = trainer.Model.ParameterCount(), ["tokens_per_step"] = trainer.TokensPerStep,
+            ["final_train_loss"] = summary.LastEval?.TrainLoss, ["final_val_loss"] = summary.LastEval?.ValLoss,
+            ["best_loss"] = double.IsFinite(summary.BestLoss) ? summary.BestLoss : null, ["best_step"] = summary.BestStep,
+            ["tokens_per_second"] = summary.TokensPerSecond, ["mfu"] = summary.Mfu, ["matmul_peak_flops"] = ModelFlops.MatmulPeakFlops,
+            ["flops_per_token"] = trainer.FlopsPerToken, ["threads"] = TorchThreads.Count,
+            ["train_seconds"] = summary.TrainSeconds, ["wall_seconds"] = wall.Elapsed.TotalSeconds,
+        });
         Console.Out.Write(table.ToText());
         Console.Error.WriteLine($"run folder: {run.Path}");
         return summary.Cancelled ? 130 : 0;
@@ -252,10 +262,12 @@ static class LmTrainCommands
         var data = new Option<string>("--data") { Description = "Text file (tokenized with the model's farabi_tokenizer.json) or token file (x.bin).", Required = true };
         var context = new Option<int?>("--context") { Description = "Window length (default the model's context)." };
         var stride = new Option<int?>("--stride") { Description = "Tokens each window advances (default context / 2)." };
-        var batch = new Option<int>("--batch-size") { Description = "Windows per forward pass.", DefaultValueFactory = _ => 8 };
-        var command = new Command("eval", "Perplexity, bits per token and bits per byte of a model on a text file (sliding windows).") { modelDir, data, context, stride, batch };
+        var batch = new Option<int>("--batch-size") { Description = "Windows per forward pass.", DefaultValueFactory = _ => 16 };
+        var threads = new Option<int?>("--threads") { Description = "libtorch intra-op threads (default: libtorch's choice)." };
+        var command = new Command("eval", "Perplexity, bits per token and bits per byte of a model on a text file (sliding windows).") { modelDir, data, context, stride, batch, threads };
         command.SetAction(parse =>
         {
+            if (parse.GetValue(threads) is int n) TorchThreads.Set(n);
             var folder = ResolveModelFolder(parse.GetValue(modelDir)!);
             var dataPath = parse.GetValue(data)!;
             long[] tokens;
@@ -299,13 +311,14 @@ static class LmTrainCommands
     /// <summary>A model folder given directly, or a run folder's best (else latest) checkpoint.</summary>
     static string ResolveModelFolder(string path)
     {
-        if (File.Exists(Path.Combine(path, CausalLanguageModel.ConfigFileName))) return path;
+        // A run folder has a config.json too (the run's), so a model folder is recognised by its weights.
+        if (File.Exists(Path.Combine(path, CausalLanguageModel.WeightsFileName))) return path;
         foreach (var name in new[] { Trainer.BestName, Trainer.LatestName })
         {
             var candidate = Path.Combine(path, "checkpoints", name);
-            if (File.Exists(Path.Combine(candidate, CausalLanguageModel.ConfigFileName))) return candidate;
+            if (File.Exists(Path.Combine(candidate, CausalLanguageModel.WeightsFileName))) return candidate;
         }
         if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"Model folder '{path}' does not exist.");
-        throw new FileNotFoundException($"'{path}' holds no {CausalLanguageModel.ConfigFileName} (nor checkpoints/best or checkpoints/latest).");
+        throw new FileNotFoundException($"'{path}' holds no {CausalLanguageModel.WeightsFileName} (nor checkpoints/best or checkpoints/latest).");
     }
 }
