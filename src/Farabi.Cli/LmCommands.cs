@@ -18,7 +18,7 @@ static class LmCommands
     public static Command Create()
     {
         var lm = new Command("lm", "Transformer language models (GPT-2, LLaMA): sample, import llama2.c checkpoints, benchmark generation.");
-        foreach (var verb in new[] { Sample(), ImportLlama2c(), BenchGenerate() }) lm.Subcommands.Add(verb);
+        foreach (var verb in new[] { LmTrainCommands.CreateTrain(), LmTrainCommands.CreateEval(), Sample(), ImportLlama2c(), BenchGenerate() }) lm.Subcommands.Add(verb);
         return lm;
     }
 

@@ -8,7 +8,8 @@ static class Verbs
     public static IEnumerable<Command> All()
     {
         yield return TokenizerCommands.Create();
-        yield return PrmCommands.Create();
+        yield return DataCommands.Create();
         yield return LmCommands.Create();
+        yield return PrmCommands.Create();
     }
 }
