@@ -118,7 +118,7 @@ public sealed class SceneGenerator
     }
 
     /// <summary>Draws scenes <paramref name="start"/> .. <paramref name="start"/> + <paramref name="count"/> - 1.</summary>
-    public IEnumerable<Scene> Generate(int count, SceneSplit split = SceneSplit.Train, long start = 0)
+    public IEnumerable<Scene> GenerateMany(int count, SceneSplit split = SceneSplit.Train, long start = 0)
     {
         for (var i = 0; i < count; i++) yield return Generate(start + i, split);
     }
