@@ -43,7 +43,7 @@ public sealed class SceneGeneratorTests
             Assert.Equal(bg, s.Image[far.Item1, far.Item2]);
             // Large shapes cover many more pixels than small ones.
             var red = CountColour(s.Image, SceneGenerator.ToRgb(ShapeColour.Red));
-            Assert.True(o.Size == ShapeSize.Large ? red is >= 120 and <= 200 : red is >= 15 and <= 50, $"{o.Size}: {red} pixels");
+            Assert.True(o.Size == ShapeSize.Large ? red is >= 120 and <= 200 : red is >= 30 and <= 75, $"{o.Size}: {red} pixels");
         }
     }
 
@@ -129,14 +129,17 @@ public sealed class SceneGeneratorTests
     }
 
     [Fact]
-    public void Thousands_of_scenes_per_second()
+    public void Thousands_of_scenes_per_cpu_second()
     {
         var gen = new SceneGenerator(new SceneOptions { ImageSize = 64 }, seed: 0);
         gen.GenerateMany(50).ToList();
-        var clock = Stopwatch.StartNew();
+        // CPU time, not wall time: the test machine is shared, and a busy neighbour must not fail this.
+        var process = System.Diagnostics.Process.GetCurrentProcess();
+        var cpu0 = process.TotalProcessorTime;
         var n = gen.GenerateMany(2000).Count();
-        var perSecond = n / clock.Elapsed.TotalSeconds;
-        // On a busy 2-core machine: a conservative floor well below the ~10k/s measured when idle.
-        Assert.True(perSecond > 1000, $"{perSecond:F0} scenes/s");
+        process.Refresh();
+        var perCpuSecond = n / Math.Max((process.TotalProcessorTime - cpu0).TotalSeconds, 1e-6);
+        TestContext.Current.SendDiagnosticMessage($"{perCpuSecond:F0} scenes per CPU second");
+        Assert.True(perCpuSecond > 1000, $"{perCpuSecond:F0} scenes per CPU second");
     }
 }

@@ -6,7 +6,7 @@ public enum ShapeKind { Circle, Square, Triangle, Star, Diamond, Cross }
 /// <summary>The colours a shape can have.</summary>
 public enum ShapeColour { Red, Green, Blue, Yellow, Purple, Orange }
 
-/// <summary>Small shapes fill about a fifth of a grid cell's width, large ones most of it.</summary>
+/// <summary>Small shapes span about half a grid cell, large ones nearly all of it.</summary>
 public enum ShapeSize { Small, Large }
 
 /// <summary>Where a shape sits: one cell of a 3 x 3 grid.</summary>

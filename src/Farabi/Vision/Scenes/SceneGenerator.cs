@@ -160,7 +160,7 @@ public sealed class SceneGenerator
         {
             var col = (int)o.Position % 3;
             var row = (int)o.Position / 3;
-            var radius = cell * (o.Size == ShapeSize.Small ? 0.22 : 0.46);
+            var radius = cell * (o.Size == ShapeSize.Small ? 0.28 : 0.46);
             // Jitter within what keeps the shape inside its cell.
             var room = Math.Max(0, Math.Min(Options.PositionJitter * cell, cell / 2 - radius));
             var cx = (col + 0.5) * cell + (rng.NextDouble() * 2 - 1) * room;
