@@ -118,6 +118,22 @@ public sealed class ImageDatasetTests : IDisposable
     }
 
     [Fact]
+    public void Class_folders_become_labels_in_ordinal_order()
+    {
+        foreach (var (cls, n) in new[] { ("dog", 2), ("cat", 1) })
+        {
+            Directory.CreateDirectory(Path.Combine(_dir, "pets", cls));
+            for (var i = 0; i < n; i++) ImageFile.SavePng(RgbImage.Filled(3, 3, new Rgb((byte)(cls == "cat" ? 10 : 200), 0, 0)), Path.Combine(_dir, "pets", cls, $"{i}.png"));
+        }
+        File.WriteAllText(Path.Combine(_dir, "pets", "dog", "notes.txt"), "not an image");
+        var set = LabeledImageSet.LoadClassFolders(Path.Combine(_dir, "pets"));
+        Assert.Equal(["cat", "dog"], set.ClassNames);
+        Assert.Equal([0, 1, 1], set.Labels);
+        Assert.Equal(10, set.Images[0][0, 0].R);
+        Assert.Throws<DirectoryNotFoundException>(() => LabeledImageSet.LoadClassFolders(Path.Combine(_dir, "nope")));
+    }
+
+    [Fact]
     public void Real_cifar10_test_split_reads_2000_balanced_images()
     {
         var path = SharedData.Require("images/cifar10/test-2k.bin.gz");

@@ -118,6 +118,20 @@ public sealed class SceneGeneratorTests
     }
 
     [Fact]
+    public void One_object_scenes_form_a_classification_set_whose_held_out_classes_are_unseen_in_training()
+    {
+        var gen = new SceneGenerator(new SceneOptions { MaxObjects = 1, ImageSize = 32, HeldOut = HeldOutCombinations.Parse("purple triangle") }, seed: 4);
+        var train = gen.ToLabeledSet(300);
+        var test = gen.ToLabeledSet(20, SceneSplit.HeldOut);
+        Assert.Equal(36, train.ClassNames.Count);
+        var purpleTriangle = train.ClassNames.ToList().IndexOf("purple triangle");
+        Assert.DoesNotContain(purpleTriangle, train.Labels);
+        Assert.All(test.Labels, l => Assert.Equal(purpleTriangle, l));
+        Assert.Equal(["a photo of a purple triangle."], test.Captions().Distinct());
+        Assert.Throws<ArgumentException>(() => new SceneGenerator(new SceneOptions { MaxObjects = 2 }).ToLabeledSet(1));
+    }
+
+    [Fact]
     public void Parsing_held_out_combinations()
     {
         Assert.Equal(new AttributeCombination(ShapeKind.Triangle, ShapeColour.Purple), AttributeCombination.Parse("purple triangle"));

@@ -31,6 +31,27 @@ public sealed class LabeledImageSet
         Source = source;
     }
 
+    /// <summary>
+    /// Loads a folder with one sub-folder per class (<c>root/cat/*.jpg</c>, <c>root/dog/*.png</c>), the layout
+    /// of torchvision's <c>ImageFolder</c>: class names are the sub-folder names in ordinal order.
+    /// </summary>
+    public static LabeledImageSet LoadClassFolders(string root, int limitPerClass = int.MaxValue)
+    {
+        if (!Directory.Exists(root)) throw new DirectoryNotFoundException($"the image folder {root} does not exist.");
+        var classes = Directory.GetDirectories(root).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToList();
+        if (classes.Count == 0) throw new InvalidDataException($"the image folder {root} has no class sub-folders (expected {root}/<class>/<image>).");
+        var images = new List<RgbImage>();
+        var labels = new List<int>();
+        for (var c = 0; c < classes.Count; c++)
+            foreach (var file in ImageFile.ListImages(Path.Combine(root, classes[c])).Take(limitPerClass))
+            {
+                images.Add(ImageFile.Load(file));
+                labels.Add(c);
+            }
+        if (images.Count == 0) throw new InvalidDataException($"the class folders of {root} hold no images ({string.Join(", ", ImageFile.Extensions)}).");
+        return new LabeledImageSet(images, labels, classes, Path.GetFileName(Path.TrimEndingDirectorySeparator(root)));
+    }
+
     /// <summary>Number of images.</summary>
     public int Count => Images.Count;
 

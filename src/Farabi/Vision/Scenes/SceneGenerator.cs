@@ -1,3 +1,5 @@
+using Farabi.Vision.Datasets;
+
 namespace Farabi.Vision.Scenes;
 
 /// <summary>Which side of a held-out split a scene is drawn for.</summary>
@@ -7,6 +9,17 @@ public enum SceneSplit
     Train,
     /// <summary>Every scene holds at least one object that matches a held-out combination.</summary>
     HeldOut,
+}
+
+/// <summary>What the class of a one-object scene is, when scenes are used as a classification set.</summary>
+public enum SceneLabel
+{
+    /// <summary>"purple triangle": the compositional label held-out combinations are about.</summary>
+    ColourShape,
+    /// <summary>"triangle".</summary>
+    Shape,
+    /// <summary>"purple".</summary>
+    Colour,
 }
 
 /// <summary>Settings of the procedural scene generator.</summary>
@@ -121,6 +134,39 @@ public sealed class SceneGenerator
     public IEnumerable<Scene> GenerateMany(int count, SceneSplit split = SceneSplit.Train, long start = 0)
     {
         for (var i = 0; i < count; i++) yield return Generate(start + i, split);
+    }
+
+    /// <summary>
+    /// Scenes as a classification set for zero-shot and linear-probe evaluation: needs one object per scene
+    /// (<see cref="SceneOptions.MaxObjects"/> = 1). Class names are every value the options allow, e.g. all
+    /// "colour shape" pairs, in enum order, so the held-out split's classes are among them and a
+    /// classifier over all names is scored on combinations it never saw.
+    /// </summary>
+    public LabeledImageSet ToLabeledSet(int count, SceneSplit split = SceneSplit.Train, SceneLabel label = SceneLabel.ColourShape, long start = 0)
+    {
+        if (Options.MaxObjects != 1) throw new ArgumentException("a scene classification set needs one object per scene (MaxObjects = 1).");
+        var names = label switch
+        {
+            SceneLabel.ColourShape => (from c in Options.Colours.Distinct() from s in Options.Shapes.Distinct() select $"{SceneWords.Name(c)} {SceneWords.Name(s)}").ToList(),
+            SceneLabel.Shape => Options.Shapes.Distinct().Select(SceneWords.Name).ToList(),
+            _ => Options.Colours.Distinct().Select(SceneWords.Name).ToList(),
+        };
+        var index = names.Select((n, i) => (n, i)).ToDictionary(p => p.n, p => p.i);
+        var images = new List<RgbImage>(count);
+        var labels = new List<int>(count);
+        foreach (var scene in GenerateMany(count, split, start))
+        {
+            var o = scene.Objects[0];
+            var name = label switch
+            {
+                SceneLabel.ColourShape => $"{SceneWords.Name(o.Colour)} {SceneWords.Name(o.Shape)}",
+                SceneLabel.Shape => SceneWords.Name(o.Shape),
+                _ => SceneWords.Name(o.Colour),
+            };
+            images.Add(scene.Image);
+            labels.Add(index[name]);
+        }
+        return new LabeledImageSet(images, labels, names, $"scenes (seed {Seed}, {split})");
     }
 
     /// <summary>The colour a shape colour is drawn in.</summary>
