@@ -11,5 +11,6 @@ static class Verbs
         yield return DataCommands.Create();
         yield return LmCommands.Create();
         yield return PrmCommands.Create();
+        yield return ClipVerbs.Create();
     }
 }
