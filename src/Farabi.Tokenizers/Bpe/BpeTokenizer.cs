@@ -310,7 +310,13 @@ public sealed partial class BpeTokenizer
     internal int[] ByteIds => _byteIds;
 
     /// <summary>Merges <paramref name="bytes"/> using only ranks below <paramref name="rankLimit"/> (to recover a token's merge pair).</summary>
-    internal int[] MergeBelow(ReadOnlySpan<byte> bytes, int rankLimit) => new RankLimitedMerge(_vocab, _byteIds).Run(bytes, rankLimit);
+    internal int[] MergeBelow(ReadOnlySpan<byte> bytes, int rankLimit)
+    {
+        if (bytes.Length == 1) return [_byteIds[bytes[0]]];
+        var ids = new int[bytes.Length];
+        var n = _workers.Value!.Merger.MergeBelow(_vocab, _byteIds, bytes, ids, rankLimit);
+        return ids[..n];
+    }
 
     /// <summary>Per-thread scratch space: the UTF-8 buffer, the merger's arrays and the piece cache.</summary>
     sealed class Worker
@@ -384,33 +390,5 @@ sealed class SpecialMatcher
                 if (text[at..].StartsWith(s, StringComparison.Ordinal)) { special = s; return at; }
             offset = at + 1;
         }
-    }
-}
-
-/// <summary>A plain merge restricted to ranks below a limit; used when exporting merges, not on the hot path.</summary>
-sealed class RankLimitedMerge(ByteSpanMap vocab, int[] byteIds)
-{
-    public int[] Run(ReadOnlySpan<byte> bytes, int rankLimit)
-    {
-        var starts = Enumerable.Range(0, bytes.Length + 1).ToList();
-        while (starts.Count > 2)
-        {
-            var best = int.MaxValue;
-            var at = -1;
-            for (var i = 0; i + 2 < starts.Count; i++)
-            {
-                var slot = vocab.Find(bytes[starts[i]..starts[i + 2]]);
-                if (slot >= 0 && vocab.RankAt(slot) < rankLimit && vocab.RankAt(slot) < best) { best = vocab.RankAt(slot); at = i; }
-            }
-            if (at < 0) break;
-            starts.RemoveAt(at + 1);
-        }
-        var result = new int[starts.Count - 1];
-        for (var i = 0; i + 1 < starts.Count; i++)
-        {
-            var key = bytes[starts[i]..starts[i + 1]];
-            result[i] = key.Length == 1 ? byteIds[key[0]] : vocab.IdAt(vocab.Find(key));
-        }
-        return result;
     }
 }

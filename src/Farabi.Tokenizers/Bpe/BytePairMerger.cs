@@ -21,8 +21,20 @@ sealed class BytePairMerger
     long[] _heap = [];
 
     /// <summary>Writes the ids of <paramref name="bytes"/> (at least 2 bytes) to <paramref name="ids"/> and returns how many.</summary>
-    public int Merge(ByteSpanMap map, int[] byteIds, ReadOnlySpan<byte> bytes, Span<int> ids) =>
-        bytes.Length <= ScanLimit ? MergeByScan(map, byteIds, bytes, ids) : MergeByHeap(map, byteIds, bytes, ids);
+    public int Merge(ByteSpanMap map, int[] byteIds, ReadOnlySpan<byte> bytes, Span<int> ids)
+    {
+        _rankLimit = int.MaxValue;
+        return bytes.Length <= ScanLimit ? MergeByScan(map, byteIds, bytes, ids) : MergeByHeap(map, byteIds, bytes, ids);
+    }
+
+    /// <summary>As <see cref="Merge"/>, using only merges of rank below <paramref name="rankLimit"/> (recovers the pair a token was merged from).</summary>
+    public int MergeBelow(ByteSpanMap map, int[] byteIds, ReadOnlySpan<byte> bytes, Span<int> ids, int rankLimit)
+    {
+        _rankLimit = rankLimit;
+        return bytes.Length <= ScanLimit ? MergeByScan(map, byteIds, bytes, ids) : MergeByHeap(map, byteIds, bytes, ids);
+    }
+
+    int _rankLimit = int.MaxValue;
 
     int MergeByScan(ByteSpanMap map, int[] byteIds, ReadOnlySpan<byte> bytes, Span<int> ids)
     {
@@ -60,10 +72,10 @@ sealed class BytePairMerger
         return parts;
     }
 
-    static void Pair(ByteSpanMap map, ReadOnlySpan<byte> bytes, int from, int to, out int rank, out int id)
+    void Pair(ByteSpanMap map, ReadOnlySpan<byte> bytes, int from, int to, out int rank, out int id)
     {
         var slot = map.Find(bytes[from..to]);
-        if (slot < 0) { rank = int.MaxValue; id = -1; }
+        if (slot < 0 || map.RankAt(slot) >= _rankLimit) { rank = int.MaxValue; id = -1; }
         else { rank = map.RankAt(slot); id = map.IdAt(slot); }
     }
 

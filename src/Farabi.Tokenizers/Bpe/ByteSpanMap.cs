@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -13,18 +12,25 @@ namespace Farabi.Tokenizers.Bpe;
 /// </summary>
 sealed class ByteSpanMap
 {
+    // 16 bytes, so four slots share a cache line: a whole-piece hit (the common case) reads one line.
     [StructLayout(LayoutKind.Sequential)]
     struct Slot
     {
         public ulong Head;   // the first 8 bytes, zero-padded
         public int Length;   // 0 marks an empty slot
         public int Id;
+    }
+
+    // What only merging and long keys need, kept apart so it does not dilute the hot array.
+    struct Cold
+    {
         public int Rank;
         public int Entry;    // index into the entry arrays (for the arena and enumeration)
     }
 
     readonly Slot[] _slots;
-    readonly int _mask;
+    readonly Cold[] _cold;
+    readonly uint _size;
     readonly byte[] _arena;
     readonly int[] _offset; // entry e's bytes are _arena[_offset[e] .. _offset[e + 1])
     readonly int[] _entryId;
@@ -40,10 +46,11 @@ sealed class ByteSpanMap
         _offset = new int[entries.Count + 1];
         _entryId = new int[entries.Count];
         _entryRank = new int[entries.Count];
-        // Load factor at most 1/2 keeps probe runs short.
-        var size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(16, entries.Count * 2));
-        _slots = new Slot[size];
-        _mask = size - 1;
+        // Load factor 2/3: short probe runs, and a table small enough to stay mostly in cache.
+        // Any size works because the slot is taken by multiply-shift, not by masking.
+        _size = (uint)Math.Max(16, entries.Count * 3 / 2);
+        _slots = new Slot[_size];
+        _cold = new Cold[_size];
         var pos = 0;
         for (var i = 0; i < entries.Count; i++)
         {
@@ -60,9 +67,10 @@ sealed class ByteSpanMap
             var key = Key(i);
             if (key.Length == 0) throw new InvalidDataException($"token id {_entryId[i]} has no bytes.");
             if (Find(key) >= 0) throw new InvalidDataException($"the token {Convert.ToHexString(key)} appears twice in the vocabulary.");
-            var slot = (int)Hash(key) & _mask;
-            while (_slots[slot].Length != 0) slot = (slot + 1) & _mask;
-            _slots[slot] = new Slot { Head = Head(key), Length = key.Length, Id = _entryId[i], Rank = _entryRank[i], Entry = i };
+            var slot = SlotOf(Hash(key));
+            while (_slots[slot].Length != 0) slot = slot + 1 == _size ? 0 : slot + 1;
+            _slots[slot] = new Slot { Head = Head(key), Length = key.Length, Id = _entryId[i] };
+            _cold[slot] = new Cold { Rank = _entryRank[i], Entry = i };
         }
     }
 
@@ -76,16 +84,19 @@ sealed class ByteSpanMap
     {
         var head = Head(key);
         var len = key.Length;
-        var slot = (int)HashOf(head, key) & _mask;
+        var slot = SlotOf(HashOf(head, key));
         ref var slots = ref MemoryMarshal.GetArrayDataReference(_slots);
         while (true)
         {
             ref var s = ref Unsafe.Add(ref slots, slot);
             if (s.Length == 0) return -1;
-            if (s.Head == head && s.Length == len && (len <= 8 || TailEquals(s.Entry, key))) return slot;
-            slot = (slot + 1) & _mask;
+            if (s.Head == head && s.Length == len && (len <= 8 || TailEquals(_cold[slot].Entry, key))) return (int)slot;
+            slot = slot + 1 == _size ? 0 : slot + 1;
         }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    uint SlotOf(uint hash) => (uint)(((ulong)hash * _size) >> 32);
 
     bool TailEquals(int entry, ReadOnlySpan<byte> key) => key[8..].SequenceEqual(_arena.AsSpan(_offset[entry] + 8, key.Length - 8));
 
@@ -93,7 +104,7 @@ sealed class ByteSpanMap
     public int IdAt(int slot) => _slots[slot].Id;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int RankAt(int slot) => _slots[slot].Rank;
+    public int RankAt(int slot) => _cold[slot].Rank;
 
     /// <summary>The first 8 bytes of <paramref name="key"/> as a little-endian number, zero-padded; never reads past the span.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
