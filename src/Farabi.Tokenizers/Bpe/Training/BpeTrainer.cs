@@ -61,7 +61,9 @@ public sealed class BpeTrainer
         var counts = CountWords(corpus, cancellation, out var chars, out var pieces);
         if (counts.Count == 0)
         {
-            var what = corpus.Files.Count > 0 ? string.Join(", ", corpus.Files) : "the given text";
+            var files = corpus.Files;
+            var what = files.Count == 0 ? "the given text"
+                : files.Count <= 3 ? string.Join(", ", files) : $"{string.Join(", ", files.Take(3))} and {files.Count - 3} more files";
             throw new InvalidDataException($"The training corpus is empty (no text besides special tokens in {what}).");
         }
         var counting = clock.Elapsed;
