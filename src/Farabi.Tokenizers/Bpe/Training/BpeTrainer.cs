@@ -22,6 +22,17 @@ namespace Farabi.Tokenizers.Bpe.Training;
 /// trainer of Stanford CS336 merge for merge.
 /// </para>
 /// </summary>
+/// <example>
+/// <code>
+/// var trainer = new BpeTrainer(new BpeTrainerOptions
+/// {
+///     VocabSize = 32_000, SpecialTokens = ["&lt;|endoftext|&gt;"],
+///     PreTokenizer = PreTokenizer.Persian, Normalizer = Normalizer.Persian,
+/// });
+/// var result = trainer.Train(TrainingCorpus.FromPath("data/fa"));
+/// result.Save("runs/tokenizer-fa");   // vocab.json, merges.txt, farabi_tokenizer.json
+/// </code>
+/// </example>
 public sealed class BpeTrainer
 {
     /// <summary>The settings.</summary>
