@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.RegularExpressions;
 
 namespace Farabi.Tokenizers.Normalizers;
@@ -158,11 +157,42 @@ public sealed partial class PersianNormalizer : Normalizer
 
     readonly string name;
 
+    // What MapCharacters does with each character below U+0700 (Latin, Arabic script, digits):
+    // the replacement, Remove, or Decompose (ۀ → ه + ٔ). Characters above are handled case by case.
+    const int Remove = -1, Decompose = -2, TableSize = 0x0700;
+    readonly int[] table = new int[TableSize];
+
     /// <summary>Creates a normalizer with <paramref name="options"/> (defaults when null).</summary>
     public PersianNormalizer(PersianNormalizerOptions? options = null)
     {
         Options = options ?? new PersianNormalizerOptions();
         name = Options.ToName();
+        var o = Options;
+        for (var c = 0; c < TableSize; c++) table[c] = c;
+        if (o.UnifyArabicLetters)
+        {
+            table['\u064A'] = table['\u0649'] = '\u06CC'; // ي ى → ی
+            table['\u0643'] = '\u06A9';                   // ك → ک
+        }
+        if (o.TehMarbuta == TehMarbutaStyle.ToHeh) table['\u0629'] = '\u0647';
+        if (o.HehYeh == HehYehStyle.Decompose) table['\u06C0'] = Decompose;
+        if (o.RemoveDiacritics)
+        {
+            for (var c = '\u064B'; c <= '\u0652'; c++) table[c] = Remove;
+            table['\u0670'] = Remove;
+        }
+        if (o.RemoveKashida) table['\u0640'] = Remove;
+        if (o.CleanWhitespace) table['\u00A0'] = table['\t'] = ' ';
+        for (var d = 0; d < 10; d++)
+        {
+            int ascii = '0' + d, arabic = '\u0660' + d, persian = '\u06F0' + d;
+            switch (o.Digits)
+            {
+                case PersianDigits.Unify: table[arabic] = persian; break;
+                case PersianDigits.Persian: table[arabic] = table[ascii] = persian; break;
+                case PersianDigits.Latin: table[arabic] = table[persian] = ascii; break;
+            }
+        }
     }
 
     /// <inheritdoc/>
@@ -174,11 +204,12 @@ public sealed partial class PersianNormalizer : Normalizer
     public override string Normalize(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var sb = new StringBuilder(text.Length);
-        MapCharacters(text, sb);
-        var s = sb.ToString();
-        if (Options.CleanZwnj) s = CleanZwnj(s);
-        if (Options.CleanWhitespace) s = CleanWhitespace(s);
+        // Every pass after the first only removes characters, so they all work in place in one buffer.
+        var buffer = new char[Options.HehYeh == HehYehStyle.Decompose ? 2 * text.Length : text.Length];
+        var n = MapCharacters(text, buffer);
+        if (Options.CleanZwnj) n = CleanZwnj(buffer, n);
+        if (Options.CleanWhitespace) n = CleanWhitespace(buffer, n);
+        var s = new string(buffer, 0, n);
         if (Options.JoinAffixes) s = JoinAffixes(s);
         // Last, so that a heh and hamza brought together by removing marks between them compose too.
         if (Options.HehYeh == HehYehStyle.Compose) s = s.Replace("\u0647\u0654", "\u06C0", StringComparison.Ordinal);
@@ -186,40 +217,32 @@ public sealed partial class PersianNormalizer : Normalizer
     }
 
     /// <summary>Character-by-character replacements and removals (letters, marks, digits, invisible controls, spaces).</summary>
-    void MapCharacters(string text, StringBuilder sb)
+    int MapCharacters(string text, char[] output)
     {
         var o = Options;
-        for (var i = 0; i < text.Length; i++)
+        var n = 0;
+        foreach (var c in text)
         {
-            var c = text[i];
+            if (c < TableSize)
+            {
+                var m = table[c];
+                if (m >= 0) output[n++] = (char)m;
+                else if (m == Decompose) { output[n++] = '\u0647'; output[n++] = '\u0654'; }
+                continue;
+            }
             switch (c)
             {
-                case '\u064A' or '\u0649' when o.UnifyArabicLetters: sb.Append('\u06CC'); continue;
-                case '\u0643' when o.UnifyArabicLetters: sb.Append('\u06A9'); continue;
-                case '\u0629' when o.TehMarbuta == TehMarbutaStyle.ToHeh: sb.Append('\u0647'); continue;
-                case '\u06C0' when o.HehYeh == HehYehStyle.Decompose: sb.Append('\u0647').Append('\u0654'); continue;
-                case (>= '\u064B' and <= '\u0652') or '\u0670' when o.RemoveDiacritics: continue;
-                case '\u0640' when o.RemoveKashida: continue;
-                case '\u200B' or '\uFEFF' or '\u200E' or '\u200F' or (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069') when o.CleanZwnj: continue;
-                case '\u00A0' or '\u202F' or '\u205F' or '\u3000' or '\t' or (>= '\u2000' and <= '\u200A') when o.CleanWhitespace: sb.Append(' '); continue;
-            }
-            if (o.Digits != PersianDigits.Keep)
-            {
-                var digit = c is >= '0' and <= '9' ? c - '0' : c is >= '\u0660' and <= '\u0669' ? c - '\u0660' : c is >= '\u06F0' and <= '\u06F9' ? c - '\u06F0' : -1;
-                if (digit >= 0)
-                {
-                    var persian = (char)('\u06F0' + digit);
-                    sb.Append(o.Digits switch
-                    {
-                        PersianDigits.Latin => (char)('0' + digit),
-                        PersianDigits.Persian => persian,
-                        _ => c is >= '0' and <= '9' ? c : persian,
-                    });
+                case '\u200B' or '\uFEFF' or '\u200E' or '\u200F' or (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069') when o.CleanZwnj:
                     continue;
-                }
+                case '\u202F' or '\u205F' or '\u3000' or (>= '\u2000' and <= '\u200A') when o.CleanWhitespace:
+                    output[n++] = ' ';
+                    continue;
+                default:
+                    output[n++] = c;
+                    continue;
             }
-            sb.Append(c);
         }
+        return n;
     }
 
     /// <summary>True for characters that make up a word: letters and combining marks (Persian vowel marks are Mn).</summary>
@@ -232,69 +255,68 @@ public sealed partial class PersianNormalizer : Normalizer
             or UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark;
     }
 
-    /// <summary>Keeps one ZWNJ between two word characters; drops runs' extras and ZWNJs at word edges.</summary>
-    static string CleanZwnj(string s)
+    /// <summary>Keeps one ZWNJ between two word characters; drops runs' extras and ZWNJs at word edges. In place.</summary>
+    static int CleanZwnj(char[] s, int length)
     {
-        if (s.IndexOf(Zwnj) < 0) return s;
-        var sb = new StringBuilder(s.Length);
-        for (var i = 0; i < s.Length; i++)
+        if (s.AsSpan(0, length).IndexOf(Zwnj) < 0) return length;
+        var n = 0;
+        for (var i = 0; i < length; i++)
         {
-            if (s[i] != Zwnj) { sb.Append(s[i]); continue; }
+            if (s[i] != Zwnj) { s[n++] = s[i]; continue; }
             var end = i;
-            while (end < s.Length && s[end] == Zwnj) end++;
+            while (end < length && s[end] == Zwnj) end++;
             // Keep one only when a word character sits on both sides of the run.
-            if (sb.Length > 0 && IsWordChar(sb[^1]) && end < s.Length && IsWordChar(s[end])) sb.Append(Zwnj);
+            if (n > 0 && IsWordChar(s[n - 1]) && end < length && IsWordChar(s[end])) s[n++] = Zwnj;
             i = end - 1;
         }
-        return sb.ToString();
+        return n;
     }
 
-    static string CleanWhitespace(string s)
+    /// <summary>Collapses spaces, trims lines and the text, CR LF → LF, at most one empty line in a row. In place.</summary>
+    static int CleanWhitespace(char[] s, int length)
     {
-        var sb = new StringBuilder(s.Length);
-        var newlines = 0;       // consecutive line breaks just written
+        var n = 0;
+        var newlines = 0;       // consecutive line breaks just read
         var pendingSpace = false;
-        for (var i = 0; i < s.Length; i++)
+        for (var i = 0; i < length; i++)
         {
             var c = s[i];
             if (c == '\r')
             {
-                if (i + 1 < s.Length && s[i + 1] == '\n') continue; // CR LF → LF
+                if (i + 1 < length && s[i + 1] == '\n') continue; // CR LF → LF
                 c = '\n';
             }
             if (c is '\u0085' or '\u2028' or '\u2029') c = '\n';
             if (c == '\n')
             {
                 pendingSpace = false; // spaces at the end of a line go
-                if (sb.Length > 0 && newlines < 2) sb.Append('\n');
+                if (n > 0 && newlines < 2) s[n++] = '\n';
                 newlines++;
                 continue;
             }
             if (c is ' ' or '\v' or '\f')
             {
                 // Spaces at the start of a line or of the text go; others collapse into one.
-                if (sb.Length > 0 && newlines == 0) pendingSpace = true;
+                if (n > 0 && newlines == 0) pendingSpace = true;
                 continue;
             }
-            if (pendingSpace) sb.Append(' ');
+            if (pendingSpace) s[n++] = ' ';
             pendingSpace = false;
             newlines = 0;
-            sb.Append(c);
+            s[n++] = c;
         }
-        // Trailing line breaks go with the trim.
-        var len = sb.Length;
-        while (len > 0 && sb[len - 1] == '\n') len--;
-        sb.Length = len;
-        return sb.ToString();
+        while (n > 0 && s[n - 1] == '\n') n--; // trailing line breaks go with the trim
+        return n;
     }
 
-    // The verb prefixes «می»/«نمی» as a word of their own, followed by a space and an Arabic-script letter.
-    [GeneratedRegex(@"(?<![\p{L}\p{M}\u200C])(ن?می) (?=[\u0600-\u06FF])")]
+    // The verb prefixes «می»/«نمی» as a word of their own, followed by a space and an Arabic-script
+    // letter ([\u0600-\u06FF-[\P{L}]]: the Arabic block minus everything that is not a letter, so not a digit).
+    [GeneratedRegex(@"(?<![\p{L}\p{M}\u200C])(ن?می) (?=[\u0600-\u06FF-[\P{L}]])")]
     private static partial Regex PrefixSpace();
 
     // The plural «ها» (with its possessive and indefinite forms) and the comparative «تر», «ترین»,
-    // «تری» written as words of their own after an Arabic-script letter or mark.
-    [GeneratedRegex(@"(?<=[\u0600-\u06FF]) (هایشان|هایتان|هایمان|هایی|هایم|هایت|هایش|های|ها|ترین|تری|تر)(?![\p{L}\p{M}\u200C])")]
+    // «تری» written as words of their own after an Arabic-script letter.
+    [GeneratedRegex(@"(?<=[\u0600-\u06FF-[\P{L}]]) (هایشان|هایتان|هایمان|هایی|هایم|هایت|هایش|های|ها|ترین|تری|تر)(?![\p{L}\p{M}\u200C])")]
     private static partial Regex SuffixSpace();
 
     // «ای»/«ام»/«اید»/«ایم» after a word of three or more letters that ends in a silent heh.

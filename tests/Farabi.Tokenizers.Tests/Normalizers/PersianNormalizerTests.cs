@@ -86,6 +86,8 @@ public class PersianNormalizerTests
     [InlineData("آن ها", "آن\u200Cها")]
     [InlineData("هامون هاشمی", "هامون هاشمی")]            // words that merely start like a suffix
     [InlineData("بزرگ ترک", "بزرگ ترک")]
+    [InlineData("می ۵ تا", "می ۵ تا")]                    // a digit is not a verb stem
+    [InlineData("۱۲ ها", "۱۲ ها")]
     public void JoinsAffixesWrittenWithASpaceWhenAsked(string input, string expected) =>
         Assert.Equal(expected, Norm(input, new() { JoinAffixes = true }));
 

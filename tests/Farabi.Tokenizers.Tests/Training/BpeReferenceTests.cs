@@ -37,7 +37,7 @@ public class BpeReferenceTests(ITestOutputHelper output)
         var expectedVocab = JsonSerializer.Deserialize<Dictionary<string, int>>(File.ReadAllText(SharedData.Require($"{Folder}/train-bpe-reference-vocab.json")))!
             .Keys.Select(Decode).Select(Convert.ToHexString).ToHashSet();
 
-        var result = new BpeTrainer(ReferenceOptions).Train(TrainingCorpus.FromPath(corpus));
+        var result = new BpeTrainer(ReferenceOptions).Train(TrainingCorpus.FromPath(corpus), TestContext.Current.CancellationToken);
 
         var merges = result.Merges.Select(m => (result.Tokens[m.Left], result.Tokens[m.Right])).ToList();
         Assert.Equal(expectedMerges.Count, merges.Count);

@@ -216,6 +216,17 @@ public class BpeTrainerTests
     }
 
     [Fact]
+    public void ASpecialTokenThatWouldCollideInVocabJsonIsRefusedBeforeWriting()
+    {
+        // "Ġ" is how vocab.json writes the space byte, so a special token "Ġ" would be a duplicate key.
+        var r = Train("a b", 1, ["Ġ"]);
+        var dir = Path.Combine(Path.GetTempPath(), $"farabi-collide-{Guid.NewGuid():N}");
+        var e = Assert.Throws<ArgumentException>(() => r.Save(dir));
+        Assert.Contains("'Ġ'", e.Message);
+        Assert.False(Directory.Exists(dir));
+    }
+
+    [Fact]
     public void ReportsProgressForBothStages()
     {
         var stages = new List<BpeTrainingProgress>();

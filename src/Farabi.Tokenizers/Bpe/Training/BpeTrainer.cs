@@ -22,6 +22,17 @@ namespace Farabi.Tokenizers.Bpe.Training;
 /// trainer of Stanford CS336 merge for merge.
 /// </para>
 /// </summary>
+/// <example>
+/// <code>
+/// var trainer = new BpeTrainer(new BpeTrainerOptions
+/// {
+///     VocabSize = 32_000, SpecialTokens = ["&lt;|endoftext|&gt;"],
+///     PreTokenizer = PreTokenizer.Persian, Normalizer = Normalizer.Persian,
+/// });
+/// var result = trainer.Train(TrainingCorpus.FromPath("data/fa"));
+/// result.Save("runs/tokenizer-fa");   // vocab.json, merges.txt, farabi_tokenizer.json
+/// </code>
+/// </example>
 public sealed class BpeTrainer
 {
     /// <summary>The settings.</summary>
@@ -61,7 +72,9 @@ public sealed class BpeTrainer
         var counts = CountWords(corpus, cancellation, out var chars, out var pieces);
         if (counts.Count == 0)
         {
-            var what = corpus.Files.Count > 0 ? string.Join(", ", corpus.Files) : "the given text";
+            var files = corpus.Files;
+            var what = files.Count == 0 ? "the given text"
+                : files.Count <= 3 ? string.Join(", ", files) : $"{string.Join(", ", files.Take(3))} and {files.Count - 3} more files";
             throw new InvalidDataException($"The training corpus is empty (no text besides special tokens in {what}).");
         }
         var counting = clock.Elapsed;

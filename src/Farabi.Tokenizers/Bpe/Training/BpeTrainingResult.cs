@@ -57,15 +57,22 @@ public sealed class BpeTrainingResult
     /// </summary>
     public void Save(string directory)
     {
+        var special = SpecialTokens.ToDictionary(kv => kv.Value, kv => kv.Key);
+        var keys = new string[Tokens.Count];
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var id = 0; id < Tokens.Count; id++)
+        {
+            keys[id] = special.TryGetValue(id, out var text) ? text : ByteLevel.Encode(Tokens[id]);
+            // A special token is written as its own text, which could equal another token's byte-level form.
+            if (!seen.TryAdd(keys[id], id))
+                throw new ArgumentException($"Tokens {seen[keys[id]]} and {id} would both be written as '{keys[id]}' in {VocabFile}; choose another special token.");
+        }
         Directory.CreateDirectory(directory);
-        var specialIds = SpecialTokens.Values.ToHashSet();
         AtomicFile.Write(Path.Combine(directory, VocabFile), stream =>
         {
             using var json = new Utf8JsonWriter(stream, JsonOptions);
             json.WriteStartObject();
-            var special = SpecialTokens.ToDictionary(kv => kv.Value, kv => kv.Key);
-            for (var id = 0; id < Tokens.Count; id++)
-                json.WriteNumber(special.TryGetValue(id, out var text) ? text : ByteLevel.Encode(Tokens[id]), id);
+            for (var id = 0; id < keys.Length; id++) json.WriteNumber(keys[id], id);
             json.WriteEndObject();
         });
         AtomicFile.Write(Path.Combine(directory, MergesFile), stream =>
