@@ -17,9 +17,11 @@ static class TokenizerCommands
     /// <summary>The verbs of the group; add new ones here.</summary>
     public static Command Create()
     {
-        var group = new Command("tokenizer", "Byte-level BPE: encode, decode, benchmark.");
+        var group = new Command("tokenizer", "Byte-level BPE: encode, decode, train, stats, benchmark.");
         group.Subcommands.Add(Encode());
         group.Subcommands.Add(Decode());
+        group.Subcommands.Add(TrainAndStats.Train());
+        group.Subcommands.Add(TrainAndStats.Stats());
         group.Subcommands.Add(TokenizerBench.Create());
         return group;
     }

@@ -7,6 +7,7 @@ static class Verbs
 {
     public static IEnumerable<Command> All()
     {
+        yield return DemoCommand.Create();
         yield return TokenizerCommands.Create();
         yield return DataCommands.Create();
         yield return LmCommands.Create();

@@ -50,7 +50,7 @@ public abstract class PreTokenizer
 
     static readonly System.Collections.Concurrent.ConcurrentDictionary<string, PreTokenizer> Registry = new(StringComparer.Ordinal)
     {
-        ["gpt2"] = Gpt2, ["r50k_base"] = Gpt2, ["p50k_base"] = Gpt2, ["cl100k_base"] = Cl100k, ["o200k_base"] = O200k,
+        ["gpt2"] = Gpt2, ["r50k_base"] = Gpt2, ["p50k_base"] = Gpt2, ["cl100k_base"] = Cl100k, ["o200k_base"] = O200k, ["persian"] = PersianPreTokenizer.Instance,
     };
 
     /// <summary>Makes <paramref name="preTokenizer"/> known by its <see cref="Name"/> to <see cref="FromName"/> (saved vocabularies name it).</summary>
