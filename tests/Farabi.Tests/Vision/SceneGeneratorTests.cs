@@ -78,14 +78,14 @@ public sealed class SceneGeneratorTests
         Assert.All(gen.HeldOutObjects, o => Assert.True(heldOut.Matches(o)));
         Assert.Equal(6 * 6 * 2 * 9, gen.TrainObjects.Count + gen.HeldOutObjects.Count);
         // ... and so no drawn training scene has one, while every held-out scene has one.
-        var train = gen.GenerateMany(2000, SceneSplit.Train).ToList();
+        var train = gen.GenerateMany(800, SceneSplit.Train).ToList();
         Assert.DoesNotContain(train, s => s.Objects.Any(o => o.Colour == ShapeColour.Purple && o.Shape == ShapeKind.Triangle));
         Assert.DoesNotContain(train, s => s.Objects.Any(o => o.Size == ShapeSize.Large && o.Shape == ShapeKind.Star));
         // The parts of the combinations are still seen separately in training.
         Assert.Contains(train, s => s.Objects.Any(o => o.Colour == ShapeColour.Purple));
         Assert.Contains(train, s => s.Objects.Any(o => o.Shape == ShapeKind.Triangle));
         Assert.Contains(train, s => s.Objects.Any(o => o.Shape == ShapeKind.Star));
-        var test = gen.GenerateMany(500, SceneSplit.HeldOut).ToList();
+        var test = gen.GenerateMany(200, SceneSplit.HeldOut).ToList();
         Assert.All(test, s => Assert.True(heldOut.Touches(s.Objects)));
         Assert.Contains(test, s => s.Objects.Any(o => o.Colour == ShapeColour.Purple && o.Shape == ShapeKind.Triangle));
         Assert.Contains(test, s => s.Objects.Any(o => o.Size == ShapeSize.Large && o.Shape == ShapeKind.Star));
@@ -109,7 +109,7 @@ public sealed class SceneGeneratorTests
     public void Varied_captions_use_synonyms_but_always_name_the_colour()
     {
         var gen = new SceneGenerator(new SceneOptions { MaxObjects = 1 }, seed: 2);
-        var scenes = gen.GenerateMany(400).ToList();
+        var scenes = gen.GenerateMany(300).ToList();
         Assert.All(scenes, s => Assert.Contains(SceneWords.Name(s.Objects[0].Colour), s.Caption));
         var captions = scenes.Select(s => s.Caption).ToHashSet();
         Assert.Contains(captions, c => c.Contains("little ") || c.Contains("tiny "));
@@ -150,7 +150,7 @@ public sealed class SceneGeneratorTests
         // CPU time, not wall time: the test machine is shared, and a busy neighbour must not fail this.
         var process = System.Diagnostics.Process.GetCurrentProcess();
         var cpu0 = process.TotalProcessorTime;
-        var n = gen.GenerateMany(2000).Count();
+        var n = gen.GenerateMany(1000).Count();
         process.Refresh();
         var perCpuSecond = n / Math.Max((process.TotalProcessorTime - cpu0).TotalSeconds, 1e-6);
         TestContext.Current.SendDiagnosticMessage($"{perCpuSecond:F0} scenes per CPU second");
