@@ -71,9 +71,7 @@ internal sealed class ChartGraphics(SKCanvas canvas) : IDisposable
     public void Polyline(IReadOnlyList<SKPoint> points, SKColor colour, float width)
     {
         if (points.Count < 2) return;
-        using var path = new SKPath();
-        path.MoveTo(points[0]);
-        for (var i = 1; i < points.Count; i++) path.LineTo(points[i]);
+        using var path = BuildPath(points, close: false);
         using var paint = new SKPaint { Color = colour, StrokeWidth = width, IsAntialias = true, Style = SKPaintStyle.Stroke, StrokeJoin = SKStrokeJoin.Round, StrokeCap = SKStrokeCap.Round };
         Canvas.DrawPath(path, paint);
     }
@@ -81,12 +79,18 @@ internal sealed class ChartGraphics(SKCanvas canvas) : IDisposable
     public void Polygon(IReadOnlyList<SKPoint> points, SKColor fill)
     {
         if (points.Count < 3) return;
-        using var path = new SKPath();
-        path.MoveTo(points[0]);
-        for (var i = 1; i < points.Count; i++) path.LineTo(points[i]);
-        path.Close();
+        using var path = BuildPath(points, close: true);
         using var paint = new SKPaint { Color = fill, IsAntialias = true, Style = SKPaintStyle.Fill };
         Canvas.DrawPath(path, paint);
+    }
+
+    static SKPath BuildPath(IReadOnlyList<SKPoint> points, bool close)
+    {
+        using var builder = new SKPathBuilder();
+        builder.MoveTo(points[0]);
+        for (var i = 1; i < points.Count; i++) builder.LineTo(points[i]);
+        if (close) builder.Close();
+        return builder.Detach();
     }
 
     public void FillRect(SKRect rect, SKColor fill, bool antialias = false)

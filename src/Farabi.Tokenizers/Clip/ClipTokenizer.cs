@@ -112,8 +112,8 @@ public sealed class ClipTokenizer
         for (var i = 0; i < merges.Count; i++)
             if (!encoder.ContainsKey(merges[i].Left + merges[i].Right))
                 throw new InvalidDataException($"{mergesPath} line {i + 2}: the merge result \"{merges[i].Left + merges[i].Right}\" is not in {vocabJsonPath}.");
-        var tokenizer = new ClipTokenizer(encoder, merges, padId: 0);
-        return new ClipTokenizer(encoder, merges, tokenizer.EndOfTextId);
+        // HF pads with "<|endoftext|>"; a vocabulary without it is rejected by the constructor.
+        return new ClipTokenizer(encoder, merges, padId: encoder.GetValueOrDefault(ClipPreTokenizer.EndOfText));
     }
 
     /// <summary>Writes HF-style <c>vocab.json</c> and <c>merges.txt</c> into <paramref name="folder"/>, atomically.</summary>

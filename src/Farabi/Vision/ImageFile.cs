@@ -83,7 +83,7 @@ public static class ImageFile
         {
             using var canvas = new SKCanvas(converted);
             using var image = SKImage.FromBitmap(bitmap);
-            canvas.DrawImage(image, 0, 0);
+            canvas.DrawImage(image, 0, 0, new SKSamplingOptions(SKFilterMode.Nearest), null);
         }
         var rgba = new byte[bitmap.Width * bitmap.Height * 4];
         Marshal.Copy(converted.GetPixels(), rgba, 0, rgba.Length);

@@ -109,6 +109,44 @@ public sealed class ChartTests : IDisposable
     }
 
     [Fact]
+    public void A_confusion_matrix_with_long_class_names_turns_its_column_labels()
+    {
+        string[] names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"];
+        var counts = new double[10, 10];
+        for (var r = 0; r < 10; r++) for (var c = 0; c < 10; c++) counts[r, c] = r == c ? 150 + 5 * r : (r * 7 + c * 3) % 11;
+        var confusion = new Heatmap { Title = "CIFAR-10 zero-shot confusion", XLabel = "predicted", YLabel = "true", RowLabels = names, ColumnLabels = names, ValueFormat = "0", Width = 700, Height = 640 }
+            .SetValues(counts);
+        SaveAndCheck(confusion, "confusion.png");
+        var shortNames = new Heatmap { RowLabels = names, ColumnLabels = Enumerable.Range(0, 10).Select(i => i.ToString()).ToArray(), Width = 700, Height = 640 }.SetValues(counts);
+        shortNames.Render();
+        confusion.Render();
+        // Vertical labels need more room under the matrix than one line of digits.
+        Assert.True(confusion.PlotArea.Bottom < shortNames.PlotArea.Bottom - 30);
+        // The diagonal is the bright line: every diagonal cell centre is brighter than its row neighbours.
+        var img = confusion.Render();
+        var a = confusion.PlotArea;
+        float cw = a.Width / 10, ch = a.Height / 10;
+        int Brightness(int r, int c) { var p = img[(int)(a.Left + (c + 0.2f) * cw), (int)(a.Top + (r + 0.2f) * ch)]; return p.R + p.G + p.B; }
+        for (var r = 0; r < 10; r++) Assert.True(Brightness(r, r) > Brightness(r, (r + 1) % 10) + 100);
+    }
+
+    [Fact]
+    public void A_long_loss_curve_draws_without_markers()
+    {
+        var steps = Enumerable.Range(1, 500).Select(i => (double)i).ToArray();
+        var loss = steps.Select(s => 4.0 * Math.Exp(-s / 120) + 1.1 + 0.05 * Math.Sin(s / 3)).ToArray();
+        var plot = new LinePlot { Title = "training loss", XLabel = "step", YLabel = "loss", Legend = LegendPosition.TopRight }
+            .Add("train", steps, loss).Add("validation", steps.Where((_, i) => i % 50 == 49).ToArray(), loss.Where((_, i) => i % 50 == 49).Select(v => v + 0.1).ToArray());
+        SaveAndCheck(plot, "loss.png");
+        var img = plot.Render();
+        var a = plot.PlotArea;
+        var train = PixelsOf(img, Chart.Palette[0], a).Where(p => !(p.X > a.Right - 200 && p.Y < a.Top + 70)).ToList(); // not the legend
+        // A falling curve starts near the top of the plot (small pixel y) and ends lower down.
+        double leftY = train.Where(p => p.X < a.Left + 40).Average(p => p.Y), rightY = train.Where(p => p.X > a.Right - 40).Average(p => p.Y);
+        Assert.True(leftY < rightY - a.Height / 2, $"left {leftY:F0}, right {rightY:F0}, plot {a}");
+    }
+
+    [Fact]
     public void Bar_heights_are_proportional_to_values()
     {
         var chart = new BarChart

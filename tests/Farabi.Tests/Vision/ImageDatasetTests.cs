@@ -86,7 +86,7 @@ public sealed class ImageDatasetTests : IDisposable
         Assert.Equal(new Rgb(255, 255, 255), set.Images[0][1, 0]);
         Assert.Equal(new Rgb(128, 128, 128), set.Images[1][3, 2]);
         Assert.Equal(new Rgb(0, 0, 0), set.Images[1][0, 0]);
-        Assert.Equal("a photo of a seven.", set.Captions()[0]);
+        Assert.Equal("a photo of the number: \"7\".", set.Captions(PromptTemplates.Mnist[0])[0]);
     }
 
     [Fact]
@@ -115,6 +115,8 @@ public sealed class ImageDatasetTests : IDisposable
         Assert.Equal(set.ClassNames, unseen.ClassNames);
         Assert.Throws<ArgumentException>(() => set.HoldOutClasses(["zebra"]));
         Assert.Throws<FormatException>(() => LabeledImageSet.Caption("a photo", "cat"));
+        Assert.Equal(18, PromptTemplates.Cifar10.Count);
+        Assert.Equal("a blurry photo of the ship.", PromptTemplates.Fill(PromptTemplates.Cifar10, "ship")[10]);
     }
 
     [Fact]

@@ -9,8 +9,8 @@ namespace Farabi.Vision.Datasets;
 /// </summary>
 public static class Mnist
 {
-    /// <summary>Class names: the digits as words, so prompts read "a photo of the number: three".</summary>
-    public static readonly IReadOnlyList<string> ClassNames = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
+    /// <summary>Class names: the digits "0".."9", as in openai/CLIP's MNIST prompts (see <see cref="PromptTemplates.Mnist"/>).</summary>
+    public static readonly IReadOnlyList<string> ClassNames = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
     /// <summary>Reads an images file and its labels file, up to <paramref name="limit"/> records.</summary>
     public static LabeledImageSet Load(string imagesPath, string labelsPath, int limit = int.MaxValue)

@@ -69,6 +69,7 @@ public sealed class SceneGenerator
 
     readonly SceneObject[] _trainObjects;
     readonly SceneObject[] _heldOutObjects;
+    readonly SceneObject[] _allObjects;
 
     /// <summary>Creates a generator; checks that both splits can be drawn.</summary>
     public SceneGenerator(SceneOptions? options = null, long seed = 0)
@@ -87,6 +88,7 @@ public sealed class SceneGenerator
         // held-out object, so no draw from it can leak one.
         _trainObjects = all.Where(x => !o.HeldOut.Matches(x)).ToArray();
         _heldOutObjects = all.Where(o.HeldOut.Matches).ToArray();
+        _allObjects = all;
         if (_trainObjects.Length == 0) throw new ArgumentException($"the held-out combinations ({o.HeldOut}) leave nothing to train on.");
         if (!o.HeldOut.IsEmpty && _heldOutObjects.Length == 0)
             throw new ArgumentException($"no drawable object matches the held-out combinations ({o.HeldOut}); check the shapes and colours.");
@@ -110,11 +112,9 @@ public sealed class SceneGenerator
         for (var k = 0; k < count; k++)
         {
             // In the held-out split the first object is the held-out one; later objects may be anything.
-            var pool = split == SceneSplit.HeldOut && k == 0 ? _heldOutObjects
-                : split == SceneSplit.HeldOut ? (IReadOnlyList<SceneObject>)[.. _trainObjects, .. _heldOutObjects] : _trainObjects;
-            var free = pool.Where(x => !used.Contains(x.Position)).ToArray();
-            if (free.Length == 0) break;
-            var chosen = free[rng.Next(free.Length)];
+            var pool = split == SceneSplit.HeldOut ? (k == 0 ? _heldOutObjects : _allObjects) : _trainObjects;
+            var chosen = PickFree(pool, used, rng);
+            if (chosen is null) break;
             used.Add(chosen.Position);
             objects.Add(chosen);
         }
@@ -128,6 +128,20 @@ public sealed class SceneGenerator
         var image = Draw(objects, background, rng);
         var caption = Caption(objects, background, rng);
         return new Scene(image, caption, objects, background, index);
+    }
+
+    /// <summary>A uniform draw from the pool's objects whose cell is still free (null when none is).</summary>
+    static SceneObject? PickFree(SceneObject[] pool, HashSet<ShapePosition> used, SceneRandom rng)
+    {
+        // Rejection is cheap while most cells are free; the exact filter is the fallback. Both are uniform
+        // over the free objects and both depend only on the generator's state, so scenes stay deterministic.
+        for (var attempt = 0; attempt < 16; attempt++)
+        {
+            var candidate = pool[rng.Next(pool.Length)];
+            if (!used.Contains(candidate.Position)) return candidate;
+        }
+        var free = pool.Where(x => !used.Contains(x.Position)).ToArray();
+        return free.Length == 0 ? null : free[rng.Next(free.Length)];
     }
 
     /// <summary>Draws scenes <paramref name="start"/> .. <paramref name="start"/> + <paramref name="count"/> - 1.</summary>
