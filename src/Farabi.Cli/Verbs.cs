@@ -7,6 +7,6 @@ static class Verbs
 {
     public static IEnumerable<Command> All()
     {
-        yield break;
+        yield return LoraCommands.Create();
     }
 }

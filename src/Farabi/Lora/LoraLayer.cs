@@ -82,6 +82,8 @@ public abstract class LoraLayer : nn.Module<Tensor, Tensor>
         var scaling = useRsLora ? alpha / Math.Sqrt(r) : alpha / r;
         var info = new LoraAdapterInfo(name, r, alpha, scaling, dropout, useRsLora, useDora);
         CreateAdapter(info, generator);
+        // New modules start in training mode; follow the base layer so an eval-mode model applies no adapter dropout.
+        train(base_layer.training);
         adapters[name] = info;
         if (active.Count == 0) active = [name];
     }

@@ -38,7 +38,11 @@ public sealed class ModulesToSaveWrapper : nn.Module<Tensor, Tensor>
     public bool Disabled { get; set; }
 
     /// <summary>Adds a trainable copy of the original for adapter <paramref name="name"/>.</summary>
-    public void AddAdapter(string name) => modules_to_save.Add(name, Copy(original_module));
+    public void AddAdapter(string name)
+    {
+        modules_to_save.Add(name, Copy(original_module));
+        train(original_module.training);
+    }
 
     /// <summary>Removes the copy of adapter <paramref name="name"/>.</summary>
     public void DeleteAdapter(string name) => modules_to_save.Remove(name);

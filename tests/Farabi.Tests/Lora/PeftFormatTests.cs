@@ -84,7 +84,8 @@ public class PeftFormatTests
             var a = tensors["base_model.model.transformer.h.1.attn.c_attn.lora_A.weight"];
             var b = tensors["base_model.model.transformer.h.1.attn.c_attn.lora_B.weight"];
             var expected = x.matmul(conv.weight) + conv.bias + x.matmul(a.t()).matmul(b.t()) * 8.0;
-            Assert.True(MaxDiff(expected, conv.call(x)) < 1e-4); // through the hook, as the model calls it
+            // Through the hook, as the model calls it; the fixture's lora_dropout must not apply in eval mode.
+            Assert.True(MaxDiff(expected, conv.call(x)) < 1e-5 * expected.abs().max().item<float>());
         }
     }
 
