@@ -7,6 +7,7 @@ static class Verbs
 {
     public static IEnumerable<Command> All()
     {
+        yield return LmCommands.Create();
         yield return LoraCommands.Create();
     }
 }

@@ -34,9 +34,9 @@ public sealed record Gpt2Config : CausalLanguageModelConfig
     /// <summary>HF <c>tie_word_embeddings</c>: the head reuses <c>wte</c> (GPT-2 always does).</summary>
     public override bool TieWordEmbeddings { get; init; } = true;
     /// <summary>HF <c>bos_token_id</c>.</summary>
-    public int? BosTokenId { get; init; } = 50256;
+    public override int? BosTokenId { get; init; } = 50256;
     /// <summary>HF <c>eos_token_id</c>.</summary>
-    public int? EosTokenId { get; init; } = 50256;
+    public override int? EosTokenId { get; init; } = 50256;
 
     /// <inheritdoc/>
     public override string ModelType => "gpt2";
