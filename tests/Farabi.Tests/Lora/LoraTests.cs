@@ -94,6 +94,21 @@ public class LoraTests
     }
 
     [Fact]
+    public void AdaptersApplyOnTheKeyValueCachePathToo()
+    {
+        using var model = Llama();
+        var lora = LoraModel.Inject(model, LoraConfig.For(4, 8, "q_proj", "k_proj", "v_proj", "o_proj"));
+        Perturb(lora);
+        var ids = TinyModels.Ids(model.VocabSize, 1, 8);
+        var full = Logits(model, ids);
+        using var _ = no_grad();
+        using var cache = model.NewCache();
+        model.Forward(ids[.., ..5], cache);
+        var stepped = model.Forward(ids[.., 5..], cache);
+        Assert.True(MaxDiff(full[.., 5..], stepped) < 1e-5);
+    }
+
+    [Fact]
     public void OnlyAdapterParametersReceiveGradients()
     {
         using var model = Gpt2();
