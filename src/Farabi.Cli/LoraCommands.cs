@@ -170,6 +170,7 @@ static class LoraCommands
                     ["step_ms_all"] = new JsonArray(run.StepMs.Select(x => (JsonNode)Math.Round(x, 1)).ToArray()),
                     ["peak_mb"] = Math.Round(Memory.PeakRssMb(), 1),
                     ["baseline_mb"] = Math.Round(baseline, 1),
+                    ["threads"] = torch.get_num_threads(),
                     ["first_loss"] = Math.Round(run.FirstLoss, 4),
                     ["last_loss"] = Math.Round(run.LastLoss, 4),
                 };
@@ -202,7 +203,7 @@ static class LoraCommands
                     ["seq"] = t,
                     ["rank"] = r,
                     ["targets"] = new JsonArray(tg.Select(x => (JsonNode)x).ToArray()),
-                    ["threads"] = torch.get_num_threads(),
+                    ["threads"] = full["threads"]?.GetValue<int>(), // the parent never loads libtorch: the children measure
                     ["results"] = new JsonArray(full, lora),
                     ["step_time_ratio_lora_over_full"] = Math.Round(V(lora, "step_ms") / V(full, "step_ms"), 3),
                     ["peak_memory_ratio_lora_over_full"] = Math.Round(V(lora, "peak_mb") / V(full, "peak_mb"), 3),

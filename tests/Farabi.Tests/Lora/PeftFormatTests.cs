@@ -215,6 +215,28 @@ public class PeftFormatTests
         Assert.DoesNotContain(model.state_dict().Keys, k => k.Contains(".bad."));
     }
 
+    [Fact]
+    public void BiasOptionsTrainAndSaveTheRightBiases()
+    {
+        const int adapter = 2 * (2 * 24 + 72 * 2);
+        using var model = Gpt2();
+        var lora = LoraModel.Inject(model, new LoraConfig { R = 2, LoraAlpha = 4, TargetModules = ["c_attn"], Bias = "lora_only" });
+        Assert.Equal(adapter + 2 * 72, lora.TrainableParameters); // plus the two c_attn biases
+        using (no_grad()) ((Conv1D)lora.Layers["transformer.h.0.attn.c_attn"].base_layer).bias.fill_(0.25f);
+        var dir = TinyModels.TempDir();
+        lora.SaveAdapter(dir);
+        Assert.Contains("base_model.model.transformer.h.0.attn.c_attn.base_layer.bias", lora.AdapterStateDict().Keys);
+
+        using var fresh = Gpt2();
+        var loaded = LoraModel.FromPretrained(fresh, dir);
+        Assert.Equal(0.25f, ((Conv1D)loaded.Layers["transformer.h.0.attn.c_attn"].base_layer).bias.mean().item<float>(), 6);
+
+        using var other = Gpt2();
+        var all = LoraModel.Inject(other, new LoraConfig { R = 2, LoraAlpha = 4, TargetModules = ["c_attn"], Bias = "all" });
+        // Every bias: per block ln_1 24, c_attn 72, attn c_proj 24, ln_2 24, c_fc 96, mlp c_proj 24; and ln_f 24.
+        Assert.Equal(adapter + 2 * 264 + 24, all.TrainableParameters);
+    }
+
     static void AssertUntouched(Gpt2LMHeadModel model)
     {
         Assert.Null(LoraModel.Of(model));
