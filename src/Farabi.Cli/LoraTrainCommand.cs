@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Farabi.Data;
@@ -66,6 +65,8 @@ static class LoraTrainCommand
     sealed record Settings(string? Model, string? Tsv, string? Text, string Method, int R, double Alpha, double Dropout, string[] Targets, bool RsLora,
         int Sequence, double EvalFraction, int Seed, FineTuneOptions Options);
 
+    static double MedianMs(List<double> ms) => ms.Count == 0 ? double.NaN : ms.Order().ElementAt(ms.Count / 2);
+
     static Gpt2Config TinyByteGpt2(int positions) => new()
     {
         VocabSize = SyntheticSentiment.ByteVocabSize, NPositions = positions, NEmbd = 64, NLayer = 2, NHead = 4,
@@ -131,11 +132,12 @@ static class LoraTrainCommand
         var total = net.parameters().Sum(p => p.numel());
         Console.Error.WriteLine($"{s.Method}: {trainable:N0} trainable of {total:N0} parameters; {train.Count} training / {eval.Count} held-out examples, {labels.Count} labels");
 
-        var clock = Stopwatch.StartNew();
+        var trainMs = new List<double>();
         double? accuracy = null;
         using (var bar = new ProgressBar("lora train", s.Options.Steps))
             foreach (var step in LoraFineTuner.TrainClassifier(net, train, eval, s.Options with { EvalEvery = Math.Max(1, s.Options.Steps / 10) }))
             {
+                trainMs.Add(step.StepMs);
                 bar.Report(step.Step, $"loss {step.Loss:F3}" + (step.EvalAccuracy is { } a ? $" acc {a:P1}" : ""));
                 if (step.EvalAccuracy is { } acc)
                 {
@@ -143,7 +145,7 @@ static class LoraTrainCommand
                     run.AppendMetrics(new JsonObject { ["step"] = step.Step, ["loss"] = step.Loss, ["eval_accuracy"] = acc, ["eval_loss"] = step.EvalLoss });
                 }
             }
-        var stepMs = clock.Elapsed.TotalMilliseconds / s.Options.Steps; // includes the periodic evaluations
+        var stepMs = MedianMs(trainMs); // training steps only, evaluations excluded
 
         if (lora != null) lora.SaveAdapter(run.File("adapter"));
         else net.SaveHf(run.File("model"));
@@ -187,10 +189,11 @@ static class LoraTrainCommand
         Console.Error.WriteLine($"{s.Method}: {trainable:N0} trainable of {total:N0} parameters; {trainIds.Length:N0} training / {evalIds.Length:N0} held-out byte tokens");
         var before = LoraFineTuner.LanguageModelLoss(net, evalIds, Math.Min(s.Sequence, net.ContextLength));
         double? evalLoss = null;
-        var clock = Stopwatch.StartNew();
+        var trainMs = new List<double>();
         using (var bar = new ProgressBar("lora train", s.Options.Steps))
             foreach (var step in LoraFineTuner.TrainLanguageModel(net, trainIds, evalIds, s.Sequence, s.Options with { EvalEvery = Math.Max(1, s.Options.Steps / 10) }))
             {
+                trainMs.Add(step.StepMs);
                 bar.Report(step.Step, $"loss {step.Loss:F3}");
                 if (step.EvalLoss is { } l)
                 {
@@ -198,7 +201,7 @@ static class LoraTrainCommand
                     run.AppendMetrics(new JsonObject { ["step"] = step.Step, ["loss"] = step.Loss, ["eval_loss"] = l });
                 }
             }
-        var stepMs = clock.Elapsed.TotalMilliseconds / s.Options.Steps;
+        var stepMs = MedianMs(trainMs);
         if (lora != null) lora.SaveAdapter(run.File("adapter"));
         else net.SaveHf(run.File("model"));
         var result = new JsonObject

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Farabi.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -19,7 +20,8 @@ public sealed record FineTuneOptions(int Steps = 200, int BatchSize = 16, double
 /// <param name="Loss">Training loss of this step.</param>
 /// <param name="EvalAccuracy">Accuracy on the held-out set when evaluated at this step (classification), else null.</param>
 /// <param name="EvalLoss">Loss on the held-out set when evaluated at this step, else null.</param>
-public sealed record FineTuneStep(int Step, double Loss, double? EvalAccuracy, double? EvalLoss);
+/// <param name="StepMs">Wall time of the training step alone (batch, forward, backward, update; no evaluation).</param>
+public sealed record FineTuneStep(int Step, double Loss, double? EvalAccuracy, double? EvalLoss, double StepMs);
 
 /// <summary>A labelled example: token ids and a class index.</summary>
 public sealed record LabelledIds(int[] Ids, int Label);
@@ -48,6 +50,7 @@ public static class LoraFineTuner
         for (var step = 1; step <= options.Steps; step++)
         {
             model.train();
+            var clock = Stopwatch.StartNew();
             var batch = new List<LabelledIds>(options.BatchSize);
             while (batch.Count < Math.Min(options.BatchSize, train.Count))
             {
@@ -64,13 +67,14 @@ public static class LoraFineTuner
                 optimizer.step();
                 loss = l.item<float>();
             }
+            var ms = clock.Elapsed.TotalMilliseconds;
             var evaluate = eval.Count > 0 && (step == options.Steps || (options.EvalEvery > 0 && step % options.EvalEvery == 0));
             if (evaluate)
             {
                 var (accuracy, evalLoss) = Evaluate(model, eval, options.BatchSize);
-                yield return new FineTuneStep(step, loss, accuracy, evalLoss);
+                yield return new FineTuneStep(step, loss, accuracy, evalLoss, ms);
             }
-            else yield return new FineTuneStep(step, loss, null, null);
+            else yield return new FineTuneStep(step, loss, null, null, ms);
         }
     }
 
@@ -126,6 +130,7 @@ public static class LoraFineTuner
         for (var step = 1; step <= options.Steps; step++)
         {
             model.train();
+            var clock = Stopwatch.StartNew();
             double loss;
             using (var scope = NewDisposeScope())
             {
@@ -136,8 +141,9 @@ public static class LoraFineTuner
                 optimizer.step();
                 loss = l.item<float>();
             }
+            var ms = clock.Elapsed.TotalMilliseconds;
             var evaluate = evalTokens.Length > sequence && (step == options.Steps || (options.EvalEvery > 0 && step % options.EvalEvery == 0));
-            yield return new FineTuneStep(step, loss, null, evaluate ? LanguageModelLoss(model, evalTokens, sequence) : null);
+            yield return new FineTuneStep(step, loss, null, evaluate ? LanguageModelLoss(model, evalTokens, sequence) : null, ms);
         }
     }
 

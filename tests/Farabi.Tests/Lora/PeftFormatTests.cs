@@ -128,6 +128,7 @@ public class PeftFormatTests
         var adapted = Logits(model, ids);
         var dir = TinyModels.TempDir();
         lora.SaveAdapter(dir);
+        Assert.Contains("base_model.model.model.layers.1.self_attn.q_proj.lora_A.weight", lora.AdapterStateDict().Keys);
 
         using var fresh = Llama();
         var loaded = LoraModel.FromPretrained(fresh, dir, isTrainable: true);

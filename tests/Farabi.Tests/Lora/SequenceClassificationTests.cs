@@ -111,6 +111,19 @@ public class SequenceClassificationTests
     }
 
     [Fact]
+    public void LoraFineTuningLearnsASeparableTask()
+    {
+        using var model = Classifier();
+        LoraModel.Inject(model, new LoraConfig { R = 4, LoraAlpha = 8, TargetModules = ["c_attn"], ModulesToSave = ["score"] });
+        var data = Enumerable.Range(0, 32).Select(i => new LabelledIds(i % 2 == 0 ? [5, 9, 12, 3] : [7, 30, 2], i % 2)).ToList();
+        var steps = LoraFineTuner.TrainClassifier(model, data, data, new FineTuneOptions(Steps: 40, BatchSize: 8, LearningRate: 1e-2, EvalEvery: 0)).ToList();
+        Assert.Equal(40, steps.Count);
+        Assert.Equal(1.0, steps[^1].EvalAccuracy);
+        Assert.True(steps[^1].Loss < steps[0].Loss);
+        Assert.All(steps, s => Assert.True(s.StepMs > 0));
+    }
+
+    [Fact]
     public void HeadAndAdapterGetGradientsBodyDoesNot()
     {
         using var model = Classifier();
