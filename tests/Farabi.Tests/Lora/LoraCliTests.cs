@@ -78,7 +78,7 @@ public class LoraCliTests
         Assert.Equal(2, code);
         Assert.StartsWith("farabi: ", err);
         Assert.Contains("adapter_config.json", err);
-        Assert.Equal(1, err.Trim().Split('\n').Length);
+        Assert.Single(err.Trim().Split('\n'));
     }
 
     [Fact]
