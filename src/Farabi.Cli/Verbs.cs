@@ -11,6 +11,7 @@ static class Verbs
         yield return TokenizerCommands.Create();
         yield return DataCommands.Create();
         yield return LmCommands.Create();
+        yield return LoraCommands.Create();
         yield return PrmCommands.Create();
         yield return ClipVerbs.Create();
     }

@@ -59,7 +59,7 @@ public sealed class Gpt2LMHeadModel : CausalLanguageModel
 
     /// <inheritdoc/>
     public override Tensor Head(Tensor hidden) =>
-        lm_head is null ? F.linear(hidden, transformer.wte.weight!) : lm_head.forward(hidden);
+        lm_head is null ? F.linear(hidden, transformer.wte.weight!) : lm_head.call(hidden);
 
     /// <inheritdoc/>
     protected override string? MapCheckpointKey(string key)
@@ -109,7 +109,7 @@ public sealed class Gpt2Model : nn.Module
         if (past + t > config.NPositions)
             throw new ArgumentException($"GPT-2 sees at most n_positions = {config.NPositions} tokens; got {past + t}.");
         var positions = arange(past, past + t, dtype: ScalarType.Int64, device: ids.device);
-        var x = drop.forward(wte.forward(ids) + wpe.forward(positions));
+        var x = drop.forward(wte.call(ids) + wpe.call(positions));
         foreach (var block in h) x = block.Forward(x, cache, past);
         cache?.Advance((int)t);
         return ln_f.forward(x).MoveToOuterDisposeScope();
@@ -179,12 +179,12 @@ public sealed class Gpt2Attention : nn.Module
     {
         using var scope = NewDisposeScope();
         var (b, t, c) = (x.shape[0], x.shape[1], x.shape[2]);
-        var qkv = c_attn.forward(x).split(c, -1);
+        var qkv = c_attn.call(x).split(c, -1);
         Tensor Heads(Tensor z) => z.view(b, t, heads, c / heads).transpose(1, 2);
         var (q, k, v) = (Heads(qkv[0]), Heads(qkv[1]), Heads(qkv[2]));
         if (cache != null) (k, v) = cache.Append(layer, k, v);
         var y = CausalAttention.Attend(q, k, v, past, training ? attnDropout : 0);
-        return resid_dropout.forward(c_proj.forward(y)).MoveToOuterDisposeScope();
+        return resid_dropout.forward(c_proj.call(y)).MoveToOuterDisposeScope();
     }
 }
 
@@ -214,13 +214,13 @@ public sealed class Gpt2Mlp : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var a = c_fc.forward(x);
+        var a = c_fc.call(x);
         a = activation switch
         {
             "relu" => F.relu(a),
             "gelu" => F.gelu(a),
             _ => F.gelu(a, approximate: GELU.Approximate.tanh), // gelu_new = gelu_pytorch_tanh: GPT-2's tanh approximation
         };
-        return dropout.forward(c_proj.forward(a)).MoveToOuterDisposeScope();
+        return dropout.forward(c_proj.call(a)).MoveToOuterDisposeScope();
     }
 }

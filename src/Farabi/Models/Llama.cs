@@ -59,7 +59,7 @@ public sealed class LlamaForCausalLM : CausalLanguageModel
 
     /// <inheritdoc/>
     public override Tensor Head(Tensor hidden) =>
-        lm_head is null ? F.linear(hidden, model.embed_tokens.weight!) : lm_head.forward(hidden);
+        lm_head is null ? F.linear(hidden, model.embed_tokens.weight!) : lm_head.call(hidden);
 
     /// <inheritdoc/>
     protected override string? MapCheckpointKey(string key)
@@ -102,7 +102,7 @@ public sealed class LlamaModel : nn.Module
         if (past + t > config.MaxPositionEmbeddings)
             throw new ArgumentException($"This LLaMA sees at most max_position_embeddings = {config.MaxPositionEmbeddings} tokens; got {past + t}.");
         var (cos, sin) = RotaryEmbedding.Table(past, t, config.HeadDim, config.RopeTheta, ids.device);
-        var x = embed_tokens.forward(ids);
+        var x = embed_tokens.call(ids);
         foreach (var layer in layers) x = layer.Forward(x, cos, sin, cache, past);
         cache?.Advance((int)t);
         return norm.forward(x).MoveToOuterDisposeScope();
@@ -172,14 +172,14 @@ public sealed class LlamaAttention : nn.Module
     {
         using var scope = NewDisposeScope();
         var (b, t) = (x.shape[0], x.shape[1]);
-        var q = q_proj.forward(x).view(b, t, heads, headDim).transpose(1, 2);
-        var k = k_proj.forward(x).view(b, t, kvHeads, headDim).transpose(1, 2);
-        var v = v_proj.forward(x).view(b, t, kvHeads, headDim).transpose(1, 2);
+        var q = q_proj.call(x).view(b, t, heads, headDim).transpose(1, 2);
+        var k = k_proj.call(x).view(b, t, kvHeads, headDim).transpose(1, 2);
+        var v = v_proj.call(x).view(b, t, kvHeads, headDim).transpose(1, 2);
         q = RotaryEmbedding.Apply(q, cos, sin);
         k = RotaryEmbedding.Apply(k, cos, sin);
         if (cache != null) (k, v) = cache.Append(layer, k, v);
         var y = CausalAttention.Attend(q, k, v, past, training ? dropout : 0);
-        return o_proj.forward(y).MoveToOuterDisposeScope();
+        return o_proj.call(y).MoveToOuterDisposeScope();
     }
 }
 
@@ -206,6 +206,6 @@ public sealed class LlamaMlp : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        return down_proj.forward(F.silu(gate_proj.forward(x)) * up_proj.forward(x)).MoveToOuterDisposeScope();
+        return down_proj.call(F.silu(gate_proj.call(x)) * up_proj.call(x)).MoveToOuterDisposeScope();
     }
 }
