@@ -95,7 +95,7 @@ public sealed record Gpt2Config : CausalLanguageModelConfig
     };
 
     /// <summary>Parses an HF GPT-2 <c>config.json</c> object; absent fields take HF's defaults.</summary>
-    public static Gpt2Config FromJson(JsonObject json, string source = "config.json")
+    public static new Gpt2Config FromJson(JsonObject json, string source = "config.json")
     {
         var d = new Gpt2Config();
         return new Gpt2Config
