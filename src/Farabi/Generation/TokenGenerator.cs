@@ -55,11 +55,7 @@ public static class TokenGenerator
     public static GenerationResult Generate(CausalLanguageModel model, IReadOnlyList<int> prompt, GenerationOptions options,
         Action<int>? onToken = null, CancellationToken cancellationToken = default)
     {
-        if (prompt.Count == 0) throw new ArgumentException("The prompt must contain at least one token id (e.g. the BOS id).");
-        foreach (var id in prompt)
-            if (id < 0 || id >= model.VocabSize) throw new ArgumentException($"Prompt token id {id} is outside the model's vocabulary of {model.VocabSize}.");
-        if (options.MaxNewTokens < 0) throw new ArgumentException($"max-new-tokens must be 0 or more; got {options.MaxNewTokens}.");
-        options.Sampling.Validate();
+        Validate(model, prompt, options);
 
         var tokens = new List<int>(prompt);
         var wasTraining = model.training;
@@ -116,11 +112,7 @@ public static class TokenGenerator
         GenerationOptions options, CancellationToken cancellationToken = default)
     {
         if (count < 1) throw new ArgumentException($"The number of continuations must be at least 1; got {count}.");
-        if (prompt.Count == 0) throw new ArgumentException("The prompt must contain at least one token id (e.g. the BOS id).");
-        foreach (var id in prompt)
-            if (id < 0 || id >= model.VocabSize) throw new ArgumentException($"Prompt token id {id} is outside the model's vocabulary of {model.VocabSize}.");
-        if (options.MaxNewTokens < 0) throw new ArgumentException($"max-new-tokens must be 0 or more; got {options.MaxNewTokens}.");
-        options.Sampling.Validate();
+        Validate(model, prompt, options);
 
         // All rows have the same length, so one window position serves them all; rows that have stopped keep
         // being fed (their extra tokens are dropped) so the batch stays rectangular.
@@ -175,6 +167,15 @@ public static class TokenGenerator
             var end = reason == StopReason.StopToken ? row.FindIndex(prompt.Count, options.StopTokens.Contains) + 1 : row.Count;
             return new GenerationResult(row.Take(end).ToList(), prompt.Count, reason);
         }).ToList();
+    }
+
+    static void Validate(CausalLanguageModel model, IReadOnlyList<int> prompt, GenerationOptions options)
+    {
+        if (prompt.Count == 0) throw new ArgumentException("The prompt must contain at least one token id (e.g. the BOS id).");
+        foreach (var id in prompt)
+            if (id < 0 || id >= model.VocabSize) throw new ArgumentException($"Prompt token id {id} is outside the model's vocabulary of {model.VocabSize}.");
+        if (options.MaxNewTokens < 0) throw new ArgumentException($"max-new-tokens must be 0 or more; got {options.MaxNewTokens}.");
+        options.Sampling.Validate();
     }
 
     static Tensor Window(List<int> tokens, int start, Device device)
