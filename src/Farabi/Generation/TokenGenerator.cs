@@ -55,11 +55,7 @@ public static class TokenGenerator
     public static GenerationResult Generate(CausalLanguageModel model, IReadOnlyList<int> prompt, GenerationOptions options,
         Action<int>? onToken = null, CancellationToken cancellationToken = default)
     {
-        if (prompt.Count == 0) throw new ArgumentException("The prompt must contain at least one token id (e.g. the BOS id).");
-        foreach (var id in prompt)
-            if (id < 0 || id >= model.VocabSize) throw new ArgumentException($"Prompt token id {id} is outside the model's vocabulary of {model.VocabSize}.");
-        if (options.MaxNewTokens < 0) throw new ArgumentException($"max-new-tokens must be 0 or more; got {options.MaxNewTokens}.");
-        options.Sampling.Validate();
+        Validate(model, prompt, options);
 
         var tokens = new List<int>(prompt);
         var wasTraining = model.training;
@@ -104,6 +100,82 @@ public static class TokenGenerator
             if (wasTraining) model.train();
         }
         return new GenerationResult(tokens, prompt.Count, reason);
+    }
+
+    /// <summary>
+    /// Draws <paramref name="count"/> independent continuations of one prompt in a single batch (for best-of-N
+    /// and sampling-based evaluation): one forward pass per step for all of them, through one cache. Each row
+    /// stops at its own stop token; the batch ends when every row has stopped or after MaxNewTokens.
+    /// </summary>
+    /// <exception cref="ArgumentException">An empty prompt, an id outside the vocabulary, a count below 1, or bad options.</exception>
+    public static IReadOnlyList<GenerationResult> GenerateMany(CausalLanguageModel model, IReadOnlyList<int> prompt, int count,
+        GenerationOptions options, CancellationToken cancellationToken = default)
+    {
+        if (count < 1) throw new ArgumentException($"The number of continuations must be at least 1; got {count}.");
+        Validate(model, prompt, options);
+
+        // All rows have the same length, so one window position serves them all; rows that have stopped keep
+        // being fed (their extra tokens are dropped) so the batch stays rectangular.
+        var rows = Enumerable.Range(0, count).Select(_ => new List<int>(prompt)).ToArray();
+        var stopped = new StopReason?[count];
+        var wasTraining = model.training;
+        model.eval();
+        var device = model.parameters().First().device;
+        using var generator = options.Seed is long seed ? new Generator((ulong)seed, device) : null;
+        using var cache = options.UseCache ? model.NewCache() : null;
+        try
+        {
+            using var _ = no_grad();
+            var length = prompt.Count;
+            var fed = 0;
+            for (var step = 0; step < options.MaxNewTokens && stopped.Any(r => r == null); step++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                int start;
+                if (cache == null) start = length - Math.Min(length, model.ContextLength);
+                else
+                {
+                    if (cache.Length + (length - fed) > model.ContextLength)
+                    {
+                        cache.Clear();
+                        fed = length - Math.Min(length, model.ContextLength);
+                    }
+                    start = fed;
+                    fed = length;
+                }
+                var ids = new long[count * (length - start)];
+                for (var r = 0; r < count; r++)
+                    for (var i = start; i < length; i++) ids[r * (length - start) + i - start] = rows[r][i];
+                var hidden = model.Hidden(tensor(ids, ScalarType.Int64, device).view(count, length - start), cache);
+                var next = Sampler.Sample(model.Head(hidden[.., -1]), options.Sampling, generator).data<long>().ToArray();
+                for (var r = 0; r < count; r++)
+                {
+                    rows[r].Add((int)next[r]);
+                    if (stopped[r] == null && options.StopTokens.Contains((int)next[r])) stopped[r] = StopReason.StopToken;
+                }
+                length++;
+            }
+        }
+        finally
+        {
+            if (wasTraining) model.train();
+        }
+        return rows.Select((row, r) =>
+        {
+            var reason = stopped[r] ?? StopReason.MaxNewTokens;
+            var end = reason == StopReason.StopToken ? row.FindIndex(prompt.Count, options.StopTokens.Contains) + 1 : row.Count;
+            return new GenerationResult(row.Take(end).ToList(), prompt.Count, reason);
+        }).ToList();
+    }
+
+    static void Validate(CausalLanguageModel model, IReadOnlyList<int> prompt, GenerationOptions options)
+    {
+        if (prompt.Count == 0) throw new ArgumentException("The prompt must contain at least one token id (e.g. the BOS id).");
+        foreach (var id in prompt)
+            if (id < 0 || id >= model.VocabSize) throw new ArgumentException($"Prompt token id {id} is outside the model's vocabulary of {model.VocabSize}.");
+        if (options.MaxNewTokens < 0) throw new ArgumentException($"max-new-tokens must be 0 or more; got {options.MaxNewTokens}.");
+        options.Sampling.Validate();
     }
 
     static Tensor Window(List<int> tokens, int start, Device device)

@@ -230,7 +230,7 @@ public static class Safetensors
     /// </summary>
     public static void Save(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
-        var items = new List<(string Name, string DType, long[] Shape, Tensor Data)>();
+        var items = new List<(string Name, string DType, ScalarType Target, long[] Shape, Tensor Data)>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (name, tensor) in tensors)
         {
@@ -245,47 +245,47 @@ public static class Safetensors
                 ScalarType.Byte => ("U8", ScalarType.Byte),
                 _ => throw new NotSupportedException($"Tensor '{name}' has dtype {tensor.dtype}, which Farabi does not write to safetensors."),
             };
-            items.Add((name, dtype, tensor.shape, tensor.detach().to(CPU).to_type(target).contiguous()));
+            items.Add((name, dtype, target, tensor.shape, tensor));
         }
         items.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
-        try
+        var header = new JsonObject();
+        if (metadata is { Count: > 0 })
         {
-            var header = new JsonObject();
-            if (metadata is { Count: > 0 })
+            var meta = new JsonObject();
+            foreach (var (k, v) in metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal)) meta[k] = v;
+            header["__metadata__"] = meta;
+        }
+        long offset = 0;
+        foreach (var it in items)
+        {
+            var bytes = it.Data.NumberOfElements * SafetensorsFile.ElementSize(it.DType)!.Value;
+            header[it.Name] = new JsonObject
             {
-                var meta = new JsonObject();
-                foreach (var (k, v) in metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal)) meta[k] = v;
-                header["__metadata__"] = meta;
-            }
-            long offset = 0;
+                ["dtype"] = it.DType,
+                ["shape"] = new JsonArray(it.Shape.Select(d => (JsonNode)d).ToArray()),
+                ["data_offsets"] = new JsonArray(offset, offset + bytes),
+            };
+            offset += bytes;
+        }
+        var json = Encoding.UTF8.GetBytes(header.ToJsonString());
+        // Pad the header with spaces so the data section starts aligned (what the reference writer does).
+        var padded = (json.Length + Alignment - 1) / Alignment * Alignment;
+        AtomicFile.Write(path, s =>
+        {
+            Span<byte> len = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)padded);
+            s.Write(len);
+            s.Write(json);
+            for (var i = json.Length; i < padded; i++) s.WriteByte((byte)' ');
+            // One tensor at a time: a CPU, contiguous copy in the stored type, freed before the next, so saving
+            // needs at most one extra tensor of memory. (detach gives a new handle: the caller's tensor stays alive.)
             foreach (var it in items)
             {
-                var bytes = it.Data.NumberOfElements * SafetensorsFile.ElementSize(it.DType)!.Value;
-                header[it.Name] = new JsonObject
-                {
-                    ["dtype"] = it.DType,
-                    ["shape"] = new JsonArray(it.Shape.Select(d => (JsonNode)d).ToArray()),
-                    ["data_offsets"] = new JsonArray(offset, offset + bytes),
-                };
-                offset += bytes;
+                using var scope = NewDisposeScope();
+                var data = it.Data.detach().to(CPU).to_type(it.Target).contiguous();
+                s.Write(data.bytes);
             }
-            var json = Encoding.UTF8.GetBytes(header.ToJsonString());
-            // Pad the header with spaces so the data section starts aligned (what the reference writer does).
-            var padded = (json.Length + Alignment - 1) / Alignment * Alignment;
-            AtomicFile.Write(path, s =>
-            {
-                Span<byte> len = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)padded);
-                s.Write(len);
-                s.Write(json);
-                for (var i = json.Length; i < padded; i++) s.WriteByte((byte)' ');
-                foreach (var it in items) s.Write(it.Data.bytes);
-            });
-        }
-        finally
-        {
-            foreach (var it in items) it.Data.Dispose();
-        }
+        });
     }
 
     /// <summary>Reads every tensor of <paramref name="path"/> (floating ones as fp32).</summary>

@@ -69,7 +69,7 @@ public abstract record CausalLanguageModelConfig
     /// <summary>Parses a config object, dispatching on <c>model_type</c>; <paramref name="source"/> names it in errors.</summary>
     public static CausalLanguageModelConfig FromJson(JsonObject json, string source = "config.json")
     {
-        var type = ConfigJson.Get<string>(json, "model_type", source, null)
+        var type = ConfigJson.Get<string?>(json, "model_type", source, null)
             ?? throw new FormatException($"Model config '{source}' has no model_type.");
         return type switch
         {

@@ -93,7 +93,7 @@ public sealed record LlamaConfig : CausalLanguageModelConfig
 
     /// <summary>Parses an HF LLaMA <c>config.json</c> object; absent fields take HF's defaults.</summary>
     /// <exception cref="NotSupportedException">Features this implementation lacks (rope scaling, biases, other activations).</exception>
-    public static LlamaConfig FromJson(JsonObject json, string source = "config.json")
+    public static new LlamaConfig FromJson(JsonObject json, string source = "config.json")
     {
         var d = new LlamaConfig();
         if (json.TryGetPropertyValue("rope_scaling", out var scaling) && scaling != null)

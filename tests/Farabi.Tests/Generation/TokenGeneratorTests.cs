@@ -89,3 +89,41 @@ public class GenerationMemoryTests
         Assert.Equal(before, stats.ThreadTotalLiveCount);
     }
 }
+
+public class GenerateManyTests
+{
+    [Fact]
+    public void GreedyRowsEqualSingleGreedyGenerationPastTheContext()
+    {
+        using var model = new LlamaForCausalLM(TinyModels.Llama(), seed: 3);
+        var options = new GenerationOptions { MaxNewTokens = 55, Sampling = new() { Temperature = 0 } };
+        var single = TokenGenerator.Generate(model, [4, 9], options);
+        var many = TokenGenerator.GenerateMany(model, [4, 9], 3, options);
+        Assert.Equal(3, many.Count);
+        foreach (var row in many) Assert.Equal(single.Tokens, row.Tokens);
+    }
+
+    [Fact]
+    public void SampledRowsDifferAreSeededAndStopOnTheirOwn()
+    {
+        using var model = new Gpt2LMHeadModel(TinyModels.Gpt2(), seed: 3);
+        var options = new GenerationOptions { MaxNewTokens = 25, Seed = 5, Sampling = new() { Temperature = 1.5 } };
+        var a = TokenGenerator.GenerateMany(model, [1], 4, options);
+        var b = TokenGenerator.GenerateMany(model, [1], 4, options);
+        Assert.Equal(a.Select(r => r.Tokens), b.Select(r => r.Tokens));
+        Assert.True(a.Select(r => string.Join(",", r.Tokens)).Distinct().Count() > 1, "rows are independent draws");
+        // Stop on the token row 0 drew third: row 0 ends there, the others end at their own first occurrence or run on.
+        var stop = a[0].Tokens[3];
+        var stopped = TokenGenerator.GenerateMany(model, [1], 4, options with { StopTokens = new HashSet<int> { stop } });
+        for (var r = 0; r < 4; r++)
+        {
+            var first = a[r].Tokens.Skip(1).ToList().IndexOf(stop);
+            if (first < 0) Assert.Equal(a[r].Tokens, stopped[r].Tokens);
+            else
+            {
+                Assert.Equal(StopReason.StopToken, stopped[r].StopReason);
+                Assert.Equal(a[r].Tokens.Take(first + 2), stopped[r].Tokens);
+            }
+        }
+    }
+}

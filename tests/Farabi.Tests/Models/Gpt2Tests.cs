@@ -224,3 +224,38 @@ public class Gpt2Tests
         Assert.Equal(["transformer.extra.weight"], report.Unexpected);
     }
 }
+
+public class CausalLanguageModelTests
+{
+    [Fact]
+    public void LossIsTheMeanCrossEntropyOfTheCountedTargets()
+    {
+        using var model = new Gpt2LMHeadModel(TinyModels.Gpt2(), seed: 2);
+        model.eval();
+        var ids = TinyModels.Ids(61, 2, 6);
+        var targets = TinyModels.Ids(61, 2, 6, seed: 8);
+        targets[1, 3] = -100;
+        using var logits = model.Forward(ids);
+        var logProbs = logits.log_softmax(-1);
+        double sum = 0; var n = 0;
+        for (var b = 0; b < 2; b++)
+            for (var t = 0; t < 6; t++)
+            {
+                var target = targets[b, t].item<long>();
+                if (target == -100) continue;
+                sum -= logProbs[b, t, target].item<float>();
+                n++;
+            }
+        Assert.Equal(sum / n, model.Loss(ids, targets).item<float>(), 5);
+        // An untrained model is close to uniform: loss near ln(vocab).
+        Assert.Equal(Math.Log(61), model.Loss(ids, targets).item<float>(), 0);
+    }
+
+    [Fact]
+    public void TrainingFlopsFollowTheNanoGptEstimate()
+    {
+        using var model = new Gpt2LMHeadModel(Gpt2Config.Small);
+        // nanoGPT's estimate_mfu for GPT-2 small at T = 1024: N = 124,439,808 - 786,432 (wpe).
+        Assert.Equal(6.0 * 123_653_376 + 12.0 * 12 * 768 * 1024, model.TrainingFlopsPerToken(1024));
+    }
+}
