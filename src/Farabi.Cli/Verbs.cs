@@ -8,7 +8,9 @@ static class Verbs
     public static IEnumerable<Command> All()
     {
         yield return DataCommands.Create();
-        // TEMPORARY (lm-train branch): the lm group is lm-model's LmCommands.Create(); the integrator adds train/eval there.
-        yield return new Command("lm", "Language models.") { LmTrainCommands.CreateTrain(), LmTrainCommands.CreateEval() };
+        var lm = LmCommands.Create();
+        lm.Subcommands.Add(LmTrainCommands.CreateTrain());
+        lm.Subcommands.Add(LmTrainCommands.CreateEval());
+        yield return lm;
     }
 }

@@ -61,6 +61,30 @@ public abstract class CausalLanguageModel : nn.Module<Tensor, Tensor>
     /// <summary>Number of trainable values, each shared tensor counted once.</summary>
     public long ParameterCount() => parameters().Sum(p => p.numel());
 
+    /// <summary>Values of a learned position table (looked up, never multiplied), 0 when there is none.</summary>
+    protected virtual long PositionEmbeddingCount => 0;
+
+    /// <summary>
+    /// Mean next-token cross-entropy (nats) of <paramref name="ids"/> <c>[B, T]</c> predicting
+    /// <paramref name="targets"/> <c>[B, T]</c> (int64); targets equal to <paramref name="ignoreIndex"/> do not count.
+    /// </summary>
+    public Tensor Loss(Tensor ids, Tensor targets, long ignoreIndex = -100)
+    {
+        using var scope = NewDisposeScope();
+        var logits = Forward(ids);
+        return nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), targets.reshape(-1), ignore_index: ignoreIndex)
+            .MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Floating-point operations to train on one token with context <paramref name="sequenceLength"/>:
+    /// <c>6 N + 12 L C T</c> (forward + backward of every weight matmul, plus attention scores and their
+    /// weighting), the estimate of the PaLM paper (Chowdhery et al. 2022, appendix B) that nanoGPT's MFU uses.
+    /// N excludes learned position tables, which are looked up rather than multiplied. Forward only is a third.
+    /// </summary>
+    public double TrainingFlopsPerToken(int sequenceLength) =>
+        6.0 * (ParameterCount() - PositionEmbeddingCount) + 12.0 * Config.NumLayers * Config.HiddenWidth * sequenceLength;
+
     /// <summary>
     /// Maps a key found in a checkpoint to this model's state-dict name, or null to skip it. The default
     /// accepts names as they are; models override it for HF variants (prefix-less GPT-2 files, buffers that

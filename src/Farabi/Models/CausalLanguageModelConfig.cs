@@ -29,6 +29,12 @@ public abstract record CausalLanguageModelConfig
     /// <summary>Whether the output head shares its weight with the token embedding.</summary>
     public abstract bool TieWordEmbeddings { get; init; }
 
+    /// <summary>HF <c>bos_token_id</c>: the id a prompt starts with when there is no text, if the model has one.</summary>
+    public abstract int? BosTokenId { get; init; }
+
+    /// <summary>HF <c>eos_token_id</c>: the end-of-text id, if the model has one.</summary>
+    public abstract int? EosTokenId { get; init; }
+
     /// <summary>The HF <c>config.json</c> object for this configuration.</summary>
     public abstract JsonObject ToJson();
 

@@ -55,6 +55,9 @@ public sealed class Gpt2LMHeadModel : CausalLanguageModel
     }
 
     /// <inheritdoc/>
+    protected override long PositionEmbeddingCount => transformer.wpe.weight!.numel();
+
+    /// <inheritdoc/>
     public override Tensor Hidden(Tensor ids, KeyValueCache? cache = null) => transformer.Forward(ids, cache);
 
     /// <inheritdoc/>

@@ -7,6 +7,15 @@ namespace Farabi.Models;
 /// </summary>
 public sealed record Gpt2Config : CausalLanguageModelConfig
 {
+    /// <summary>GPT-2 small, 124M parameters (HF <c>gpt2</c>; the defaults).</summary>
+    public static Gpt2Config Small => new();
+    /// <summary>GPT-2 medium, 350M parameters (HF <c>gpt2-medium</c>).</summary>
+    public static Gpt2Config Medium => new() { NLayer = 24, NHead = 16, NEmbd = 1024 };
+    /// <summary>GPT-2 large, 774M parameters (HF <c>gpt2-large</c>).</summary>
+    public static Gpt2Config Large => new() { NLayer = 36, NHead = 20, NEmbd = 1280 };
+    /// <summary>GPT-2 XL, 1558M parameters (HF <c>gpt2-xl</c>).</summary>
+    public static Gpt2Config XL => new() { NLayer = 48, NHead = 25, NEmbd = 1600 };
+
     /// <summary>HF <c>vocab_size</c>.</summary>
     public override int VocabSize { get; init; } = 50257;
     /// <summary>HF <c>n_positions</c>: the number of learned positions.</summary>
@@ -34,9 +43,9 @@ public sealed record Gpt2Config : CausalLanguageModelConfig
     /// <summary>HF <c>tie_word_embeddings</c>: the head reuses <c>wte</c> (GPT-2 always does).</summary>
     public override bool TieWordEmbeddings { get; init; } = true;
     /// <summary>HF <c>bos_token_id</c>.</summary>
-    public int? BosTokenId { get; init; } = 50256;
+    public override int? BosTokenId { get; init; } = 50256;
     /// <summary>HF <c>eos_token_id</c>.</summary>
-    public int? EosTokenId { get; init; } = 50256;
+    public override int? EosTokenId { get; init; } = 50256;
 
     /// <inheritdoc/>
     public override string ModelType => "gpt2";

@@ -32,9 +32,9 @@ public sealed record LlamaConfig : CausalLanguageModelConfig
     /// <summary>HF <c>tie_word_embeddings</c>: LLaMA's head is untied by default.</summary>
     public override bool TieWordEmbeddings { get; init; }
     /// <summary>HF <c>bos_token_id</c>.</summary>
-    public int? BosTokenId { get; init; } = 1;
+    public override int? BosTokenId { get; init; } = 1;
     /// <summary>HF <c>eos_token_id</c>.</summary>
-    public int? EosTokenId { get; init; } = 2;
+    public override int? EosTokenId { get; init; } = 2;
 
     /// <inheritdoc/>
     public override string ModelType => "llama";

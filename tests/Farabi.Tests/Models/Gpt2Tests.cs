@@ -94,6 +94,54 @@ public class Gpt2Tests
     }
 
     [Fact]
+    public void ForwardEqualsAStepByStepReference()
+    {
+        // GPT-2 written out with plain tensor maths, one head at a time (the HF/OpenAI formulas): catches a
+        // wrong q/k/v split, GELU variant, norm placement or mask that self-consistency tests would not.
+        var config = TinyModels.Gpt2();
+        using var model = new Gpt2LMHeadModel(config, seed: 21);
+        model.eval();
+        using var g = new Generator(5, CPU);
+        using (no_grad())
+            foreach (var (name, p) in model.named_parameters())
+                if (name.EndsWith(".bias") || name.Contains("ln_")) p.add_(randn(p.shape, generator: g) * 0.1);
+        var sd = model.state_dict();
+        const int T = 9, C = 24, H = 3, D = 8;
+        var ids = TinyModels.Ids(61, 1, T);
+        Tensor Ln(Tensor x, string prefix)
+        {
+            var mean = x.mean([-1L], keepdim: true);
+            var variance = (x - mean).pow(2).mean([-1L], keepdim: true);
+            return (x - mean) / (variance + 1e-5).sqrt() * sd[prefix + ".weight"] + sd[prefix + ".bias"];
+        }
+        Tensor Affine(Tensor x, string prefix) => x.matmul(sd[prefix + ".weight"]) + sd[prefix + ".bias"];
+        var x = sd["transformer.wte.weight"].index_select(0, ids[0]) + sd["transformer.wpe.weight"][..T];
+        var future = ones(T, T).triu(1).to_type(ScalarType.Bool);
+        for (var l = 0; l < config.NLayer; l++)
+        {
+            var p = $"transformer.h.{l}.";
+            var qkv = Affine(Ln(x, p + "ln_1"), p + "attn.c_attn");
+            var heads = new List<Tensor>();
+            for (var h = 0; h < H; h++)
+            {
+                var q = qkv[.., (h * D)..((h + 1) * D)];
+                var k = qkv[.., (C + h * D)..(C + (h + 1) * D)];
+                var v = qkv[.., (2 * C + h * D)..(2 * C + (h + 1) * D)];
+                var scores = q.matmul(k.t()) / Math.Sqrt(D);
+                heads.Add(scores.masked_fill(future, double.NegativeInfinity).softmax(-1).matmul(v));
+            }
+            x = x + Affine(cat(heads, -1), p + "attn.c_proj");
+            var m = Affine(Ln(x, p + "ln_2"), p + "mlp.c_fc");
+            m = 0.5 * m * (1 + (Math.Sqrt(2 / Math.PI) * (m + 0.044715 * m.pow(3))).tanh());
+            x = x + Affine(m, p + "mlp.c_proj");
+        }
+        var expected = Ln(x, "transformer.ln_f").matmul(sd["transformer.wte.weight"].t());
+        using var logits = model.Forward(ids);
+        var diff = (logits[0] - expected).abs().max().item<float>();
+        Assert.True(diff < 1e-5, $"max |difference| {diff}");
+    }
+
+    [Fact]
     public void FutureTokensDoNotChangePastLogits()
     {
         using var model = new Gpt2LMHeadModel(TinyModels.Gpt2());
@@ -174,5 +222,40 @@ public class Gpt2Tests
         var report = model.LoadWeights(path, strict: false);
         Assert.Equal(["transformer.ln_f.bias"], report.Missing);
         Assert.Equal(["transformer.extra.weight"], report.Unexpected);
+    }
+}
+
+public class CausalLanguageModelTests
+{
+    [Fact]
+    public void LossIsTheMeanCrossEntropyOfTheCountedTargets()
+    {
+        using var model = new Gpt2LMHeadModel(TinyModels.Gpt2(), seed: 2);
+        model.eval();
+        var ids = TinyModels.Ids(61, 2, 6);
+        var targets = TinyModels.Ids(61, 2, 6, seed: 8);
+        targets[1, 3] = -100;
+        using var logits = model.Forward(ids);
+        var logProbs = logits.log_softmax(-1);
+        double sum = 0; var n = 0;
+        for (var b = 0; b < 2; b++)
+            for (var t = 0; t < 6; t++)
+            {
+                var target = targets[b, t].item<long>();
+                if (target == -100) continue;
+                sum -= logProbs[b, t, target].item<float>();
+                n++;
+            }
+        Assert.Equal(sum / n, model.Loss(ids, targets).item<float>(), 5);
+        // An untrained model is close to uniform: loss near ln(vocab).
+        Assert.Equal(Math.Log(61), model.Loss(ids, targets).item<float>(), 0);
+    }
+
+    [Fact]
+    public void TrainingFlopsFollowTheNanoGptEstimate()
+    {
+        using var model = new Gpt2LMHeadModel(Gpt2Config.Small);
+        // nanoGPT's estimate_mfu for GPT-2 small at T = 1024: N = 124,439,808 - 786,432 (wpe).
+        Assert.Equal(6.0 * 123_653_376 + 12.0 * 12 * 768 * 1024, model.TrainingFlopsPerToken(1024));
     }
 }
