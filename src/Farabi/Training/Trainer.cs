@@ -33,7 +33,7 @@ public sealed record EvalReport(int Step, double TrainLoss, double? ValLoss, boo
 /// <summary>How a <see cref="Trainer.Run"/> ended.</summary>
 /// <param name="Steps">Steps completed.</param>
 /// <param name="LastEval">The final evaluation (null if none ran).</param>
-/// <param name="BestLoss">The best tracked loss and the step it was reached at.</param>
+/// <param name="BestLoss">The best tracked loss (validation, else training).</param>
 /// <param name="BestStep">The step of <paramref name="BestLoss"/>.</param>
 /// <param name="TrainSeconds">Wall time spent in training steps (evaluation and checkpoints excluded).</param>
 /// <param name="TokensPerSecond">Training tokens per second over the run's steps.</param>
