@@ -6,22 +6,13 @@ namespace Farabi.Training;
 
 /// <summary>
 /// Model FLOPs utilisation (Chowdhery et al. 2022, PaLM, appendix B; nanoGPT's <c>estimate_mfu</c>): the FLOPs a
-/// training step must do, <c>6N + 12·L·C·T</c> per token (N non-position parameters, L layers, C width, T context:
-/// the matmuls forward and backward plus attention's QKᵀ and AV), divided by time and by the machine's peak.
+/// training step must do (<see cref="CausalLanguageModel.TrainingFlopsPerToken"/>: <c>6N + 12·L·C·T</c> per token),
+/// divided by time and by the machine's peak.
 /// Here the peak is not a data-sheet number but fp32 matmul throughput measured on this machine at start-up.
 /// </summary>
 public static class ModelFlops
 {
     static readonly Lazy<double> Peak = new(() => MeasureMatmulPeak(), LazyThreadSafetyMode.ExecutionAndPublication);
-
-    /// <summary>Training FLOPs per token for <paramref name="model"/> at context <paramref name="contextLength"/>.</summary>
-    public static double TrainingFlopsPerToken(CausalLanguageModel model, int contextLength)
-    {
-        var c = model.Config;
-        // nanoGPT counts parameters without the position table: a lookup, not a matmul. RoPE models have none.
-        var n = model.ParameterCount() - (model is Gpt2LMHeadModel g ? g.transformer.wpe.weight!.numel() : 0);
-        return 6.0 * n + 12.0 * c.NumLayers * c.HiddenWidth * contextLength;
-    }
 
     /// <summary>
     /// The fp32 matmul throughput of this process (FLOP/s): the best of a few square products of sizes 512 and

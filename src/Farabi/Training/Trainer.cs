@@ -6,7 +6,6 @@ using System.Text.Json.Nodes;
 using Farabi.Data;
 using Farabi.Models;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace Farabi.Training;
 
@@ -34,7 +33,7 @@ public sealed record EvalReport(int Step, double TrainLoss, double? ValLoss, boo
 /// <summary>How a <see cref="Trainer.Run"/> ended.</summary>
 /// <param name="Steps">Steps completed.</param>
 /// <param name="LastEval">The final evaluation (null if none ran).</param>
-/// <param name="BestLoss">The best tracked loss and the step it was reached at.</param>
+/// <param name="BestLoss">The best tracked loss (validation, else training).</param>
 /// <param name="BestStep">The step of <paramref name="BestLoss"/>.</param>
 /// <param name="TrainSeconds">Wall time spent in training steps (evaluation and checkpoints excluded).</param>
 /// <param name="TokensPerSecond">Training tokens per second over the run's steps.</param>
@@ -85,7 +84,7 @@ public sealed class Trainer : IDisposable
             throw new ArgumentException($"Validation file '{val.Path}' has {val.Count} tokens; context {ContextLength} needs at least {ContextLength + 1}.");
         manual_seed(options.Seed);
         Optimizer = AdamW.ForModel(model, options);
-        flopsPerToken = ModelFlops.TrainingFlopsPerToken(model, ContextLength);
+        flopsPerToken = model.TrainingFlopsPerToken(ContextLength);
         model.train();
     }
 
@@ -138,19 +137,11 @@ public sealed class Trainer : IDisposable
         {
             using var scope = NewDisposeScope();
             var (x, y) = Sampler.NextBatch(Options.BatchSize);
-            var loss = Loss(Model, x, y);
+            var loss = Model.Loss(x, y);
             (loss / accumulation).backward();
             total += loss.item<float>();
         }
         return total / accumulation;
-    }
-
-    /// <summary>Mean next-token cross-entropy of <paramref name="model"/> on inputs <paramref name="x"/> and targets <paramref name="y"/>.</summary>
-    public static Tensor Loss(CausalLanguageModel model, Tensor x, Tensor y)
-    {
-        using var scope = NewDisposeScope();
-        var logits = model.Forward(x);
-        return F.cross_entropy(logits.view(-1, logits.shape[^1]), y.view(-1)).MoveToOuterDisposeScope();
     }
 
     /// <summary>One optimizer step: gradients, clipping, learning rate from the schedule, AdamW update.</summary>
@@ -213,7 +204,7 @@ public sealed class Trainer : IDisposable
             {
                 using var scope = NewDisposeScope();
                 var (x, y) = sampler.NextBatch(Options.BatchSize);
-                sum += Loss(Model, x, y).item<float>();
+                sum += Model.Loss(x, y).item<float>();
             }
             return sum / Options.EvalIters;
         }

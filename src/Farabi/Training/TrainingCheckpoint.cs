@@ -95,23 +95,31 @@ public static class TrainingCheckpoint
         throw new InvalidDataException($"'{path}' is neither a checkpoint folder (no {StateFileName}) nor a run folder with checkpoints/{Trainer.LatestName}.");
     }
 
-    /// <summary>See <see cref="Trainer.Resume"/>.</summary>
-    public static Trainer Resume(string path, TokenFile train, TokenFile? val, TrainerOptions? options)
+    /// <summary>The options a checkpoint (or a run folder's latest checkpoint) was trained with.</summary>
+    /// <exception cref="InvalidDataException">The trainer state is missing or malformed.</exception>
+    public static TrainerOptions ReadOptions(string path) => ReadState(Resolve(path)).Options;
+
+    static (JsonObject State, TrainerOptions Options, string Path) ReadState(string dir)
     {
-        var dir = Resolve(path);
         var statePath = Path.Combine(dir, StateFileName);
-        JsonObject state;
-        TrainerOptions saved;
         try
         {
-            state = JsonNode.Parse(File.ReadAllText(statePath)) as JsonObject ?? throw new InvalidDataException($"Trainer state '{statePath}' is not a JSON object.");
+            var state = JsonNode.Parse(File.ReadAllText(statePath)) as JsonObject ?? throw new InvalidDataException($"Trainer state '{statePath}' is not a JSON object.");
             if (state["format"]?.GetValue<string>() != FormatName) throw new InvalidDataException($"Trainer state '{statePath}' lacks \"format\": \"{FormatName}\".");
-            saved = state["options"].Deserialize<TrainerOptions>(TrainerOptions.Json) ?? throw new InvalidDataException($"Trainer state '{statePath}' has no options.");
+            var saved = state["options"].Deserialize<TrainerOptions>(TrainerOptions.Json) ?? throw new InvalidDataException($"Trainer state '{statePath}' has no options.");
+            return (state, saved, statePath);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
         {
             throw new InvalidDataException($"Trainer state '{statePath}' is malformed: {e.Message}");
         }
+    }
+
+    /// <summary>See <see cref="Trainer.Resume"/>.</summary>
+    public static Trainer Resume(string path, TokenFile train, TokenFile? val, TrainerOptions? options)
+    {
+        var dir = Resolve(path);
+        var (state, saved, statePath) = ReadState(dir);
         int step, bestStep, contextLength;
         long optimizerStep, tokensSeen, windows;
         double bestLoss;

@@ -28,7 +28,7 @@ public sealed class LmTrainCliTests
 
         var run = Path.Combine(dir, "run");
         string[] size = ["--layers", "1", "--heads", "2", "--embd", "16", "--context", "16", "--batch-size", "4", "--eval-iters", "1", "--threads", "1"];
-        Assert.Equal(0, Run(["lm", "train", "--data", tokens, "--out", run, "--max-steps", "4", "--eval-interval", "2", .. size]));
+        Assert.Equal(0, Run(["lm", "train", "--data", tokens, "--out", run, "--max-steps", "4", "--decay-steps", "6", "--eval-interval", "2", .. size]));
         foreach (var f in new[] { "config.json", "metrics.jsonl", "report.md", "summary.json", "checkpoints/latest/model.safetensors", "checkpoints/best/trainer_state.json" })
             Assert.True(File.Exists(Path.Combine(run, f)), f);
         var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "summary.json")))!;
@@ -39,6 +39,15 @@ public sealed class LmTrainCliTests
         var resumed = Path.Combine(dir, "resumed");
         Assert.Equal(0, Run(["lm", "train", "--data", tokens, "--resume", run, "--out", resumed, "--max-steps", "6", "--eval-interval", "2", .. size]));
         Assert.Equal(6, JsonNode.Parse(File.ReadAllText(Path.Combine(resumed, "summary.json")))!["steps"]!.GetValue<int>());
+        // The resumed run keeps its saved options and lands where an uninterrupted 6-step run does.
+        var straight = Path.Combine(dir, "straight");
+        Assert.Equal(0, Run(["lm", "train", "--data", tokens, "--out", straight, "--max-steps", "6", "--decay-steps", "6", "--eval-interval", "2", .. size]));
+        using (var a = Farabi.Models.CausalLanguageModel.Load(Path.Combine(straight, "checkpoints", "latest")))
+        using (var b = Farabi.Models.CausalLanguageModel.Load(Path.Combine(resumed, "checkpoints", "latest")))
+        {
+            var (x, y) = (TrainingFixtures.Flatten(a), TrainingFixtures.Flatten(b));
+            Assert.True(x.Zip(y, (p, q) => Math.Abs(p - q)).Max() <= 1e-6, "CLI resume differs from the uninterrupted run");
+        }
 
         Assert.Equal(0, Run("lm", "eval", "--model", run, "--data", text, "--stride", "8"));
     }
