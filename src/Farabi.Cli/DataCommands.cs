@@ -14,8 +14,7 @@ static class DataCommands
     {
         var input = new Option<string[]>("--input") { Description = "Text file(s) to tokenize (UTF-8), concatenated in order.", Required = true, AllowMultipleArgumentsPerToken = true };
         var output = new Option<string>("--out") { Description = "Token file to write (x.bin); the validation split goes to x.val.bin, each with a .json sidecar.", Required = true };
-        var mode = new Option<string>("--mode") { Description = "char: vocabulary = the text's distinct characters; byte: UTF-8 bytes (256 ids).", DefaultValueFactory = _ => "char" };
-        mode.AcceptOnlyFromAmong("char", "byte");
+        var mode = new Option<string>("--mode") { Description = "char: vocabulary = the text's distinct characters; byte: UTF-8 bytes (256 ids); bpe:ENCODING: a BPE vocabulary (gpt2, cl100k_base, or a folder from `tokenizer train`).", DefaultValueFactory = _ => "char" };
         var valFraction = new Option<double>("--val-fraction") { Description = "Share of the tokens (at the end) kept for validation; 0 writes one file.", DefaultValueFactory = _ => 0.1 };
         var command = new Command("tokenize", "Turn text into a flat uint16/uint32 token file for `farabi lm train`.") { input, output, mode, valFraction };
         command.SetAction(parse =>

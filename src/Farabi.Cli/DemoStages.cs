@@ -63,6 +63,42 @@ static class DemoStages
             $"Persian fertility {faStats.TokensPerWord:F2} tokens/word (GPT-2 {gptFaStats.TokensPerWord:F2})", md.ToString());
     }
 
+    /// <summary>
+    /// Language model: <c>farabi lm train</c> on the built-in stories (char-level GPT-2, 4 layers, 128 wide, about a
+    /// minute on two cores), then <c>farabi lm sample</c> from its best checkpoint.
+    /// </summary>
+    public static DemoCommand.StageResult LanguageModel(RunFolder run, int seed, TextWriter stdout)
+    {
+        var dir = run.File("lm");
+        var code = RunVerb(stdout, "lm", "train", "--out", dir, "--max-steps", "300", "--eval-interval", "100", "--seed", seed.ToString());
+        if (code != 0) throw new InvalidOperationException($"lm train failed with exit code {code}.");
+        var summary = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "summary.json")))!;
+        var sample = new StringWriter();
+        code = RunVerb(sample, "lm", "sample", "--model", dir, "--prompt", "Once upon a time", "--max-new-tokens", "300",
+            "--temperature", "0.8", "--top-k", "20", "--seed", seed.ToString());
+        if (code != 0) throw new InvalidOperationException($"lm sample failed with exit code {code}.");
+        var text = sample.ToString().Trim();
+        stdout.WriteLine(text);
+        var val = summary["final_val_loss"]?.GetValue<double>() ?? double.NaN;
+        var tps = summary["tokens_per_second"]?.GetValue<double>() ?? double.NaN;
+        var md = new StringBuilder()
+            .AppendLine($"A {summary["parameters"]}-parameter char-level GPT-2 trained for {summary["steps"]} steps on the built-in stories")
+            .AppendLine($"(`lm/`, report in `lm/report.md`): validation loss {val:F3} nats/char at {tps:F0} tokens/s. A sample at temperature 0.8:")
+            .AppendLine()
+            .AppendLine("```")
+            .AppendLine(text)
+            .AppendLine("```");
+        return new DemoCommand.StageResult($"val loss {val:F3} nats/char, {tps:F0} tokens/s", md.ToString());
+    }
+
+    /// <summary>Runs another verb of this tool in-process, its standard output going to <paramref name="stdout"/>.</summary>
+    static int RunVerb(TextWriter stdout, params string[] args)
+    {
+        var root = new System.CommandLine.RootCommand();
+        foreach (var group in Verbs.All()) root.Subcommands.Add(group);
+        return CliApp.Run(root, args, stdout);
+    }
+
     static BpeTokenizer TrainAndReload(RunFolder run, string name, string text, BpeTrainerOptions options)
     {
         var result = TrainAndStats.TrainWithProgress(TrainingCorpus.FromText(text), options, CancellationToken.None);

@@ -37,8 +37,9 @@ static class LmCommands
 
     static Command Sample()
     {
-        var model = new Option<string>("--model") { Description = "Model folder (HF style: config.json + model.safetensors).", Required = true };
+        var model = new Option<string>("--model") { Description = "Model folder (HF style: config.json + model.safetensors), checkpoint folder, or run folder (its best checkpoint).", Required = true };
         var promptIds = new Option<string?>("--prompt-ids") { Description = "Prompt as a JSON array of token ids, e.g. \"[1]\" (default: the model's bos_token_id)." };
+        var promptText = new Option<string?>("--prompt") { Description = "Prompt as text, encoded with the model's tokenizer (farabi_tokenizer.json beside the weights)." };
         var temperature = new Option<double>("--temperature") { Description = "0 = greedy; higher is more random.", DefaultValueFactory = _ => 1.0 };
         var maxNew = new Option<int>("--max-new-tokens") { Description = "The most tokens to generate.", DefaultValueFactory = _ => 100 };
         var topK = new Option<int>("--top-k") { Description = "Keep only the k most likely tokens (0 = off).", DefaultValueFactory = _ => 0 };
@@ -50,18 +51,27 @@ static class LmCommands
         var threads = ThreadsOption();
         var command = new Command("sample", "Generate token ids from a model.")
         {
-            model, promptIds, temperature, maxNew, topK, topP, seed, stopIds, noCache, printIds, threads,
+            model, promptIds, promptText, temperature, maxNew, topK, topP, seed, stopIds, noCache, printIds, threads,
         };
         command.SetAction(parse =>
         {
             ApplyThreads(parse.GetValue(threads));
             var stdout = parse.InvocationConfiguration.Output;
             var stderr = parse.InvocationConfiguration.Error;
-            using var lm = CausalLanguageModel.Load(parse.GetValue(model)!);
-            var promptText = parse.GetValue(promptIds);
-            var prompt = promptText != null
-                ? ParseIds(promptText, "--prompt-ids")
-                : lm.Config.BosTokenId is int bos ? [bos] : throw new UserError("The model config has no bos_token_id; give --prompt-ids.");
+            var folder = LmTrainCommands.ResolveModelFolder(parse.GetValue(model)!);
+            using var lm = CausalLanguageModel.Load(folder);
+            var tokenizer = LmTrainCommands.TryLoadTokenizer(folder);
+            var idsText = parse.GetValue(promptIds);
+            var text = parse.GetValue(promptText);
+            if (idsText != null && text != null) throw new UserError("give either --prompt or --prompt-ids, not both.");
+            if (text != null && tokenizer == null) throw new UserError($"--prompt needs a tokenizer, and '{folder}' has no farabi_tokenizer.json; give --prompt-ids.");
+            var prompt = idsText != null ? ParseIds(idsText, "--prompt-ids")
+                : text != null ? tokenizer!.Encode(text)
+                : lm.Config.BosTokenId is int bos ? [bos]
+                : tokenizer != null ? tokenizer.Encode("\n")
+                : throw new UserError("The model config has no bos_token_id; give --prompt-ids.");
+            if (prompt.Length == 0) throw new UserError("the prompt is empty; give --prompt with some text or --prompt-ids.");
+            if (prompt.Max() >= lm.VocabSize) throw new UserError($"prompt id {prompt.Max()} is outside the model's vocabulary of {lm.VocabSize}.");
             var options = new GenerationOptions
             {
                 MaxNewTokens = parse.GetValue(maxNew),
@@ -72,8 +82,17 @@ static class LmCommands
             };
             var asJson = parse.GetValue(printIds);
             var clock = Stopwatch.StartNew();
-            // Without --print-ids the ids stream out as they are drawn (the tokenizer's streaming decoder plugs in here).
-            var result = TokenGenerator.Generate(lm, prompt, options, asJson ? null : id => { stdout.Write(id); stdout.Write(' '); stdout.Flush(); });
+            // Without --print-ids the output streams as it is drawn: text through the tokenizer's streaming
+            // decoder (which holds back a character until all its bytes are there), else the ids.
+            Action<int>? onToken = null;
+            if (!asJson && tokenizer != null)
+            {
+                var decode = tokenizer.CreateStreamingDecoder();
+                foreach (var id in prompt) stdout.Write(decode(id));
+                onToken = id => { stdout.Write(decode(id)); stdout.Flush(); };
+            }
+            else if (!asJson) onToken = id => { stdout.Write(id); stdout.Write(' '); stdout.Flush(); };
+            var result = TokenGenerator.Generate(lm, prompt, options, onToken);
             clock.Stop();
             var generated = result.Tokens.Count - result.PromptLength;
             if (asJson) stdout.WriteLine(JsonSerializer.Serialize(result.Tokens));

@@ -29,8 +29,7 @@ static class LmTrainCommands
         var config = new Option<string?>("--config") { Description = "An HF config.json to build the model from (overrides the size flags; vocab_size grows to the data's if smaller)." };
         var data = new Option<string?>("--data") { Description = "Training data: a token file from `farabi data tokenize` (x.bin, with x.val.bin used for validation), or a text file tokenized with --mode. Default: a built-in text." };
         var valData = new Option<string?>("--val-data") { Description = "Validation token file (default: x.val.bin beside --data when it exists)." };
-        var mode = new Option<string>("--mode") { Description = "Tokenizer for a text --data: char or byte.", DefaultValueFactory = _ => "char" };
-        mode.AcceptOnlyFromAmong("char", "byte");
+        var mode = new Option<string>("--mode") { Description = "Tokenizer for a text --data: char, byte, or bpe:ENCODING (gpt2, cl100k_base, or a folder from `tokenizer train`).", DefaultValueFactory = _ => "char" };
         var valFraction = new Option<double>("--val-fraction") { Description = "Validation share of a text --data.", DefaultValueFactory = _ => 0.1 };
         var output = new Option<string?>("--out") { Description = "Run folder (default runs/lm-train-<time>)." };
         var resume = new Option<string?>("--resume") { Description = "Continue exactly from a run folder or checkpoint folder (model, optimizer, step, data and RNG state)." };
@@ -134,6 +133,9 @@ static class LmTrainCommands
         };
     }
 
+    /// <summary>Size of the built-in training text (procedural stories) used when no --data is given.</summary>
+    internal const int BuiltInTextChars = 1_000_000;
+
     static (TokenFile Train, TokenFile? Val, JsonObject Description) OpenData(RunFolder run, string? data, string? valData, string mode, double valFraction, ulong seed)
     {
         string trainPath;
@@ -142,10 +144,10 @@ static class LmTrainCommands
         if (data is null || !data.EndsWith(".bin", StringComparison.OrdinalIgnoreCase))
         {
             // Text (given, or the built-in stand-in) is tokenized into the run folder, so the run is self-contained.
-            var text = data is null ? FallbackTrainingText.Generate(seed: seed) : TokenCorpus.ReadText([data]);
+            var text = data is null ? BuiltInText.Generate(BuiltInTextChars, (int)seed) : TokenCorpus.ReadText([data]);
             var tokenizer = TextTokenizers.ForMode(mode, text);
             var files = TokenCorpus.Write(text, tokenizer, run.File(Path.Combine("data", "tokens.bin")), valFraction,
-                data is null ? ["built-in:FallbackTrainingText"] : [Path.GetFullPath(data)]);
+                data is null ? ["built-in:BuiltInText"] : [Path.GetFullPath(data)]);
             (trainPath, valPath) = (files.TrainPath, valPath ?? files.ValPath);
             description["text"] = data ?? "built-in";
             description["mode"] = mode;
@@ -316,13 +318,8 @@ static class LmTrainCommands
             }
             else
             {
-                var tokenizerPath = Path.Combine(folder, TrainingCheckpoint.TokenizerFileName);
-                if (!File.Exists(tokenizerPath))
-                    throw new UserError($"Model folder '{folder}' has no {TrainingCheckpoint.TokenizerFileName} to tokenize '{dataPath}'; pass a token file (x.bin) instead.");
-                JsonObject description;
-                try { description = JsonNode.Parse(File.ReadAllText(tokenizerPath)) as JsonObject ?? throw new InvalidDataException($"'{tokenizerPath}' is not a JSON object."); }
-                catch (JsonException e) { throw new InvalidDataException($"'{tokenizerPath}' is not valid JSON: {e.Message}"); }
-                var tokenizer = TextTokenizers.FromJson(description, tokenizerPath);
+                var tokenizer = TryLoadTokenizer(folder)
+                    ?? throw new UserError($"Model folder '{folder}' has no {TrainingCheckpoint.TokenizerFileName} to tokenize '{dataPath}'; pass a token file (x.bin) instead.");
                 var text = TokenCorpus.ReadText([dataPath]);
                 tokens = Array.ConvertAll(tokenizer.Encode(text), id => (long)id);
                 bytes = System.Text.Encoding.UTF8.GetByteCount(text);
@@ -345,7 +342,18 @@ static class LmTrainCommands
     }
 
     /// <summary>A model folder given directly, or a run folder's best (else latest) checkpoint.</summary>
-    static string ResolveModelFolder(string path)
+    /// <summary>The tokenizer saved beside a model (<c>farabi_tokenizer.json</c>), or null when the folder has none.</summary>
+    internal static ITextTokenizer? TryLoadTokenizer(string folder)
+    {
+        var path = Path.Combine(folder, TrainingCheckpoint.TokenizerFileName);
+        if (!File.Exists(path)) return null;
+        JsonObject description;
+        try { description = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new InvalidDataException($"'{path}' is not a JSON object."); }
+        catch (JsonException e) { throw new InvalidDataException($"'{path}' is not valid JSON: {e.Message}"); }
+        return TextTokenizers.FromJson(description, path);
+    }
+
+    internal static string ResolveModelFolder(string path)
     {
         // A run folder has a config.json too (the run's), so a model folder is recognised by its weights.
         if (File.Exists(Path.Combine(path, CausalLanguageModel.WeightsFileName))) return path;

@@ -24,6 +24,13 @@ public interface ITextTokenizer
 
     /// <summary>A JSON object holding <c>mode</c> and whatever else rebuilds this tokenizer (see <see cref="TextTokenizers.FromJson"/>).</summary>
     JsonObject ToJson();
+
+    /// <summary>
+    /// A decoder for generation: give it ids one at a time and it returns the text they complete, holding
+    /// back the bytes of a character that is not finished yet (so a character split over tokens is never
+    /// printed as U+FFFD halves). The default suits tokenizers whose every id is whole characters.
+    /// </summary>
+    Func<int, string> CreateStreamingDecoder() => id => Decode([id]);
 }
 
 /// <summary>
@@ -113,6 +120,20 @@ public sealed class ByteTokenizer : ITextTokenizer
 
     /// <inheritdoc/>
     public JsonObject ToJson() => new() { ["mode"] = Mode, ["vocab_size"] = VocabSize };
+
+    /// <inheritdoc/>
+    public Func<int, string> CreateStreamingDecoder()
+    {
+        var decoder = Encoding.UTF8.GetDecoder();
+        var one = new byte[1];
+        var chars = new char[4];
+        return id =>
+        {
+            one[0] = (byte)id;
+            var n = decoder.GetChars(one, 0, 1, chars, 0, flush: false);
+            return new string(chars, 0, n);
+        };
+    }
 }
 
 /// <summary>Builds tokenizers from their mode name or their JSON description.</summary>
@@ -126,14 +147,17 @@ public static class TextTokenizers
 
     /// <summary>
     /// The tokenizer named by <paramref name="mode"/> for <paramref name="trainingText"/>: <c>char</c> builds its
-    /// vocabulary from the text, <c>byte</c> needs none.
+    /// vocabulary from the text, <c>byte</c> needs none, <c>bpe:ENCODING</c> (when registered) uses a BPE vocabulary.
     /// </summary>
     /// <exception cref="ArgumentException">An unknown mode.</exception>
     public static ITextTokenizer ForMode(string mode, string trainingText) => mode switch
     {
         "char" => CharTokenizer.FromText(trainingText),
         "byte" => ByteTokenizer.Instance,
-        _ => throw new ArgumentException($"Tokenizer mode '{mode}' is not known; use char or byte."),
+        // "bpe:gpt2", "bpe:path/to/vocabulary": a registered mode with its argument passed as "encoding".
+        _ when mode.Split(':', 2) is [var name, var arg] && Extra.TryGetValue(name, out var make) =>
+            make(new JsonObject { ["mode"] = name, ["encoding"] = arg }, "--mode"),
+        _ => throw new ArgumentException($"Tokenizer mode '{mode}' is not known; use char, byte{string.Concat(Extra.Keys.Select(k => $", {k}:ENCODING"))}."),
     };
 
     /// <summary>Rebuilds a tokenizer from <see cref="ITextTokenizer.ToJson"/>; <paramref name="source"/> names the file in errors.</summary>

@@ -8,7 +8,7 @@ static class TinyCorpus
     static TinyCorpus() => Farabi.Native.GlibcxxCompat.EnsureLoadable();
 
     /// <summary>A repetitive text (easy to learn) of about <paramref name="characters"/> characters.</summary>
-    public static string Text(int characters = 4000) => FallbackTrainingText.Generate(characters, seed: 3);
+    public static string Text(int characters = 4000) => BuiltInText.Generate(characters, seed: 3);
 
     /// <summary>Char-level token files (train + val) of <see cref="Text"/> in a new temporary folder.</summary>
     public static TokenCorpusFiles Write(int characters = 4000, double valFraction = 0.1)
