@@ -293,7 +293,7 @@ public sealed partial class BpeTokenizer
     /// <summary>A decoder for ids that arrive one at a time (generation): it emits text only at UTF-8 character boundaries.</summary>
     public StreamingDecoder CreateStreamingDecoder() => new(this);
 
-    /// <summary>The id of a special token, or of a mergeable token given by its bytes; null when absent.</summary>
+    /// <summary>The id of the mergeable token whose bytes are <paramref name="bytes"/>; null when there is none.</summary>
     public int? TokenId(ReadOnlySpan<byte> bytes)
     {
         var slot = _vocab.Find(bytes);
