@@ -11,7 +11,7 @@ namespace Farabi.Tokenizers.Bpe;
 sealed class PieceCache
 {
     public const int MaxKeyLength = 64;
-    const int Slots = 1 << 16;              // twice the entries, so probes stay short; ~3 MB per thread in all
+    const int Slots = 1 << 17;              // twice the entries, so probes stay short; ~6 MB per thread in all
     const int MaxEntries = Slots / 2;
     const int KeyArenaSize = MaxEntries * 16;
     const int IdArenaSize = MaxEntries * 8;
