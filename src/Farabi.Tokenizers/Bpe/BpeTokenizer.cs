@@ -96,7 +96,10 @@ public sealed partial class BpeTokenizer
     /// <summary>The special tokens and their ids.</summary>
     public IReadOnlyDictionary<string, int> SpecialTokens => _specials;
 
-    /// <summary>Name of the normalizer a saved vocabulary asks for (applied by the caller), or null.</summary>
+    /// <summary>
+    /// Name of the normalizer the vocabulary was trained with (from <c>farabi_tokenizer.json</c>), or null.
+    /// Encoding does not apply it: the caller normalises text first, as the trainer did.
+    /// </summary>
     public string? NormalizerName { get; private set; }
 
     internal BpeTokenizer WithNormalizerName(string name) { NormalizerName = name; return this; }

@@ -89,6 +89,15 @@ public sealed class FormatTests : IDisposable
     }
 
     [Fact]
+    public void NormalizerNameGivenAtTrainingIsSavedAndLoaded()
+    {
+        var bytes = ByteLevel.Gpt2ByteOrder.Select(b => new[] { b }).ToList();
+        var t = BpeTokenizer.FromTokens(bytes, [], null, PreTokenizer.Gpt2, "n", normalizerName: "persian");
+        t.Save(Path.Combine(_dir, "n"));
+        Assert.Equal("persian", BpeTokenizer.Load(Path.Combine(_dir, "n")).NormalizerName);
+    }
+
+    [Fact]
     public void Gpt2RoundTripsThroughTokenizerJsonAndVocabFolder()
     {
         var gpt2 = Encodings.Get("gpt2");
