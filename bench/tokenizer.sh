@@ -19,7 +19,7 @@ for encoding in gpt2 cl100k_base; do
     if [[ $lang == en ]]; then files=("${en[@]}"); repeat=2; else files=("${fa[@]}"); repeat=1; fi
     out="bench/out/tokenizer-$encoding-$lang.json"
     echo "== $encoding on $lang (${files[*]} x$repeat)" >&2
-    last=$("${farabi[@]}" tokenizer bench --encoding "$encoding" --input "${files[@]}" --repeat "$repeat" --runs "$runs" --json "$out" | tee /dev/stderr | tail -n 1)
+    last=$("${farabi[@]}" tokenizer bench --encoding "$encoding" --input "${files[@]}" --repeat "$repeat" --runs "$runs" --json "$out" | tee >(cat >&2) | tail -n 1)
     summary+=("$encoding $lang ${last#ratio_vs_fastest_peer=}")
   done
 done

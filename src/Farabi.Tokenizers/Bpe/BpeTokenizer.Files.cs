@@ -38,10 +38,11 @@ public sealed partial class BpeTokenizer
     /// Builds a tokenizer from tokens in id order (the trainer's output: the 256 single bytes, then
     /// merged tokens in merge order). <paramref name="merges"/> (pairs of ids, first merge first) gives
     /// the merge ranks; without it a token's id is its rank, as in tiktoken. A token whose bytes are a
-    /// special token's text at the same id is taken as that special.
+    /// special token's text at the same id is taken as that special. <paramref name="normalizerName"/>
+    /// is recorded (see <see cref="NormalizerName"/>) and saved with the vocabulary; it is not applied here.
     /// </summary>
     public static BpeTokenizer FromTokens(IReadOnlyList<byte[]> tokens, IReadOnlyList<(int Left, int Right)>? merges,
-        IReadOnlyDictionary<string, int>? specialTokens, PreTokenizer preTokenizer, string name = "trained")
+        IReadOnlyDictionary<string, int>? specialTokens, PreTokenizer preTokenizer, string name = "trained", string? normalizerName = null)
     {
         specialTokens ??= new Dictionary<string, int>();
         var specialIds = specialTokens.Values.ToHashSet();
@@ -67,7 +68,8 @@ public sealed partial class BpeTokenizer
                 if (entries[e].Rank == int.MaxValue) entries[e] = (entries[e].Bytes, entries[e].Id, r);
             }
         }
-        return new BpeTokenizer(name, preTokenizer, entries, specialTokens);
+        var tokenizer = new BpeTokenizer(name, preTokenizer, entries, specialTokens);
+        return normalizerName == null ? tokenizer : tokenizer.WithNormalizerName(normalizerName);
     }
 
     /// <summary>

@@ -96,7 +96,10 @@ public sealed partial class BpeTokenizer
     /// <summary>The special tokens and their ids.</summary>
     public IReadOnlyDictionary<string, int> SpecialTokens => _specials;
 
-    /// <summary>Name of the normalizer a saved vocabulary asks for (applied by the caller), or null.</summary>
+    /// <summary>
+    /// Name of the normalizer the vocabulary was trained with (from <c>farabi_tokenizer.json</c>), or null.
+    /// Encoding does not apply it: the caller normalises text first, as the trainer did.
+    /// </summary>
     public string? NormalizerName { get; private set; }
 
     internal BpeTokenizer WithNormalizerName(string name) { NormalizerName = name; return this; }
@@ -244,18 +247,47 @@ public sealed partial class BpeTokenizer
         foreach (var id in cached) sink.Add(id);
     }
 
-    /// <summary>UTF-8 with an ASCII fast path; lone surrogates become U+FFFD's bytes, as tiktoken's Python wrapper does.</summary>
+    /// <summary>
+    /// UTF-8 of a piece, written inline (a call into the framework per piece costs more than the
+    /// encoding of a short word). A lone surrogate becomes U+FFFD's bytes, as tiktoken's Python
+    /// wrapper does. <paramref name="buffer"/> has room for 3 bytes per char.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static int Utf8(ReadOnlySpan<char> piece, byte[] buffer)
     {
-        var i = 0;
-        for (; i < piece.Length; i++)
+        var n = 0;
+        for (var i = 0; i < piece.Length; i++)
         {
-            var c = piece[i];
-            if (c >= 0x80) return i + Encoding.UTF8.GetBytes(piece[i..], buffer.AsSpan(i));
-            buffer[i] = (byte)c;
+            int c = piece[i];
+            if (c < 0x80) { buffer[n++] = (byte)c; continue; }
+            if (c < 0x800)
+            {
+                buffer[n] = (byte)(0xC0 | (c >> 6));
+                buffer[n + 1] = (byte)(0x80 | (c & 0x3F));
+                n += 2;
+                continue;
+            }
+            if (c is >= 0xD800 and <= 0xDFFF)
+            {
+                if (c <= 0xDBFF && i + 1 < piece.Length && char.IsLowSurrogate(piece[i + 1]))
+                {
+                    var cp = char.ConvertToUtf32((char)c, piece[i + 1]);
+                    buffer[n] = (byte)(0xF0 | (cp >> 18));
+                    buffer[n + 1] = (byte)(0x80 | ((cp >> 12) & 0x3F));
+                    buffer[n + 2] = (byte)(0x80 | ((cp >> 6) & 0x3F));
+                    buffer[n + 3] = (byte)(0x80 | (cp & 0x3F));
+                    n += 4;
+                    i++;
+                    continue;
+                }
+                c = 0xFFFD;
+            }
+            buffer[n] = (byte)(0xE0 | (c >> 12));
+            buffer[n + 1] = (byte)(0x80 | ((c >> 6) & 0x3F));
+            buffer[n + 2] = (byte)(0x80 | (c & 0x3F));
+            n += 3;
         }
-        return i;
+        return n;
     }
 
     // ---------------------------------------------------------------- decoding
@@ -293,7 +325,7 @@ public sealed partial class BpeTokenizer
     /// <summary>A decoder for ids that arrive one at a time (generation): it emits text only at UTF-8 character boundaries.</summary>
     public StreamingDecoder CreateStreamingDecoder() => new(this);
 
-    /// <summary>The id of a special token, or of a mergeable token given by its bytes; null when absent.</summary>
+    /// <summary>The id of the mergeable token whose bytes are <paramref name="bytes"/>; null when there is none.</summary>
     public int? TokenId(ReadOnlySpan<byte> bytes)
     {
         var slot = _vocab.Find(bytes);

@@ -11,7 +11,7 @@ namespace Farabi.Tokenizers.Bpe;
 sealed class PieceCache
 {
     public const int MaxKeyLength = 64;
-    const int Slots = 1 << 17;              // twice the entries, so probes stay short
+    const int Slots = 1 << 17;              // twice the entries, so probes stay short; ~6 MB per thread in all
     const int MaxEntries = Slots / 2;
     const int KeyArenaSize = MaxEntries * 16;
     const int IdArenaSize = MaxEntries * 8;
@@ -19,7 +19,6 @@ sealed class PieceCache
     struct Slot
     {
         public ulong Head;     // first 8 bytes of the key, as ByteSpanMap.Head
-        public uint Hash;
         public int Length;     // 0 marks an empty slot (cached pieces have at least 2 bytes)
         public int KeyOffset;
         public int IdOffset;
@@ -42,7 +41,7 @@ sealed class PieceCache
         {
             ref var s = ref Unsafe.Add(ref slots, index);
             if (s.Length == 0) return default;
-            if (s.Hash == hash && s.Head == head && s.Length == key.Length
+            if (s.Head == head && s.Length == key.Length
                 && (key.Length <= 8 || key[8..].SequenceEqual(_keys.AsSpan(s.KeyOffset + 8, key.Length - 8))))
                 return _ids.AsSpan(s.IdOffset, s.IdCount);
             index = (index + 1) & (Slots - 1);
@@ -55,7 +54,7 @@ sealed class PieceCache
         if (_entries >= MaxEntries || _keyUsed + key.Length > KeyArenaSize || _idUsed + ids.Length > IdArenaSize) Clear();
         var index = (int)hash & (Slots - 1);
         while (_slots[index].Length != 0) index = (index + 1) & (Slots - 1);
-        _slots[index] = new Slot { Head = ByteSpanMap.Head(key), Hash = hash, Length = key.Length, KeyOffset = _keyUsed, IdOffset = _idUsed, IdCount = ids.Length };
+        _slots[index] = new Slot { Head = ByteSpanMap.Head(key), Length = key.Length, KeyOffset = _keyUsed, IdOffset = _idUsed, IdCount = ids.Length };
         key.CopyTo(_keys.AsSpan(_keyUsed));
         ids.CopyTo(_ids.AsSpan(_idUsed));
         _keyUsed += key.Length;

@@ -168,7 +168,7 @@ public static class HuggingFaceTokenizerJson
                 w.WriteStartObject();
                 w.WriteString("type", "Split");
                 w.WriteStartObject("pattern");
-                w.WriteString("Regex", pattern);
+                w.WriteString("Regex", Patterns.ForHuggingFace(pattern));
                 w.WriteEndObject();
                 w.WriteString("behavior", "Isolated");
                 w.WriteBoolean("invert", false);

@@ -29,10 +29,27 @@ public static class VocabularyFolder
             if (root.ValueKind != JsonValueKind.Object) throw new FormatException($"{settingsPath}: expected a JSON object.");
             if (root.TryGetProperty("pre_tokenizer", out var p))
                 preName = p.ValueKind == JsonValueKind.String ? p.GetString()! : throw new FormatException($"{settingsPath}: key \"pre_tokenizer\" must be a string.");
-            if (root.TryGetProperty("normalizer", out var n) && n.ValueKind != JsonValueKind.Null)
-                normalizer = n.ValueKind == JsonValueKind.String ? n.GetString() : throw new FormatException($"{settingsPath}: key \"normalizer\" must be a string or null.");
+            // The normalizer is the trainer's business: its name (or its settings as JSON) is kept for the caller.
+            if (root.TryGetProperty("normalizer", out var n) && n.ValueKind is not (JsonValueKind.Null or JsonValueKind.False))
+                normalizer = n.ValueKind == JsonValueKind.String ? n.GetString() : n.GetRawText();
             if (root.TryGetProperty("special_tokens", out var s) && s.ValueKind != JsonValueKind.Null)
-                foreach (var (text, id) in Gpt2VocabFiles.VocabFromJson(s, settingsPath, "key \"special_tokens\"")) specials[text] = id;
+            {
+                if (s.ValueKind == JsonValueKind.Array)
+                {
+                    // A list of names: their ids are the ones vocab.json gives them.
+                    var vocab = Gpt2VocabFiles.ReadVocab(Path.Combine(folder, "vocab.json"));
+                    foreach (var e in s.EnumerateArray())
+                    {
+                        var text = e.ValueKind == JsonValueKind.String ? e.GetString()! : throw new FormatException($"{settingsPath}: key \"special_tokens\" must list strings.");
+                        specials[text] = vocab.TryGetValue(text, out var id) ? id
+                            : throw new InvalidDataException($"{settingsPath}: special token {text} is not in vocab.json, so it has no id.");
+                    }
+                }
+                else
+                {
+                    foreach (var (text, id) in Gpt2VocabFiles.VocabFromJson(s, settingsPath, "key \"special_tokens\"")) specials[text] = id;
+                }
+            }
         }
         catch (JsonException e)
         {

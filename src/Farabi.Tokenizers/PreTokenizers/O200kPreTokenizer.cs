@@ -40,7 +40,27 @@ sealed class O200kPreTokenizer : PreTokenizer
     {
         var c = text[i];
         if (c < 128) { width = 1; return Ascii[c]; }
+        var k = Bmp[c];
+        if (k != SurrogateMark) { width = 1; return (K)k; }
         return ClsSlow(text, i, out width);
+    }
+
+    const byte SurrogateMark = 0xFF;
+
+    // Every BMP character's class, computed once (64 KB), as in PreTokenizer.Classify.
+    static readonly byte[] Bmp = BuildBmp();
+
+    static byte[] BuildBmp()
+    {
+        var t = new byte[65536];
+        Span<char> one = stackalloc char[1];
+        for (var c = 0; c < 65536; c++)
+        {
+            if (char.IsSurrogate((char)c)) { t[c] = SurrogateMark; continue; }
+            one[0] = (char)c;
+            t[c] = (byte)(c < 128 ? Ascii[c] : ClsSlow(one, 0, out _));
+        }
+        return t;
     }
 
     static K ClsSlow(ReadOnlySpan<char> text, int i, out int width)

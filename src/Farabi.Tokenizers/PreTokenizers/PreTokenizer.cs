@@ -97,7 +97,28 @@ public abstract class PreTokenizer
     {
         var c = text[i];
         if (c < 128) { width = 1; return AsciiClass[c]; }
+        var k = BmpClass[c];
+        if (k != SurrogateMark) { width = 1; return (CharClass)k; }
         return ClassifySlow(text, i, out width);
+    }
+
+    const byte SurrogateMark = 0xFF;
+
+    // Every BMP character's class, computed once (64 KB): Persian, CJK and other non-ASCII text then
+    // classifies with one load instead of a Unicode category lookup. Surrogates need their pair.
+    static readonly byte[] BmpClass = BuildBmpTable();
+
+    static byte[] BuildBmpTable()
+    {
+        var t = new byte[65536];
+        Span<char> one = stackalloc char[1];
+        for (var c = 0; c < 65536; c++)
+        {
+            if (char.IsSurrogate((char)c)) { t[c] = SurrogateMark; continue; }
+            one[0] = (char)c;
+            t[c] = (byte)(c < 128 ? AsciiClass[c] : ClassifySlow(one, 0, out _));
+        }
+        return t;
     }
 
     static CharClass ClassifySlow(ReadOnlySpan<char> text, int i, out int width)

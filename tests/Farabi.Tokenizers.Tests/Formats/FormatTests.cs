@@ -72,6 +72,32 @@ public sealed class FormatTests : IDisposable
     }
 
     [Fact]
+    public void VocabularyFolderKeepsPreTokenizerSpecialsAndNormalizerName()
+    {
+        var t = SmallTrained(PreTokenizer.O200k);
+        var folder = Path.Combine(_dir, "trained");
+        t.Save(folder);
+        // The trainer may list specials by name (ids then come from vocab.json) and name a normalizer.
+        File.WriteAllText(Path.Combine(folder, VocabularyFolder.SettingsFile),
+            """{"pre_tokenizer": "o200k_base", "special_tokens": ["<|endoftext|>"], "normalizer": "persian"}""");
+        var loaded = BpeTokenizer.Load(folder);
+        Assert.Same(PreTokenizer.O200k, loaded.PreTokenizer);
+        Assert.Equal(t.SpecialTokens["<|endoftext|>"], loaded.SpecialTokens["<|endoftext|>"]);
+        Assert.Equal("persian", loaded.NormalizerName);
+        File.WriteAllText(Path.Combine(folder, VocabularyFolder.SettingsFile), """{"pre_tokenizer": "klingon"}""");
+        Assert.Contains("pre_tokenizer", Assert.Throws<InvalidDataException>(() => BpeTokenizer.Load(folder)).Message);
+    }
+
+    [Fact]
+    public void NormalizerNameGivenAtTrainingIsSavedAndLoaded()
+    {
+        var bytes = ByteLevel.Gpt2ByteOrder.Select(b => new[] { b }).ToList();
+        var t = BpeTokenizer.FromTokens(bytes, [], null, PreTokenizer.Gpt2, "n", normalizerName: "persian");
+        t.Save(Path.Combine(_dir, "n"));
+        Assert.Equal("persian", BpeTokenizer.Load(Path.Combine(_dir, "n")).NormalizerName);
+    }
+
+    [Fact]
     public void Gpt2RoundTripsThroughTokenizerJsonAndVocabFolder()
     {
         var gpt2 = Encodings.Get("gpt2");
