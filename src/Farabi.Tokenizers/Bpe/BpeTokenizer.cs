@@ -98,11 +98,15 @@ public sealed partial class BpeTokenizer
 
     /// <summary>
     /// Name of the normalizer the vocabulary was trained with (from <c>farabi_tokenizer.json</c>), or null.
-    /// Encoding does not apply it: the caller normalises text first, as the trainer did.
+    /// Encoding applies it to the text between special tokens, in the order the trainer did (cut at
+    /// specials, normalize each segment, pre-tokenize), so decode(encode(s)) is the normalized s.
     /// </summary>
-    public string? NormalizerName { get; private set; }
+    public string? NormalizerName => Normalizer?.Name;
 
-    internal BpeTokenizer WithNormalizerName(string name) { NormalizerName = name; return this; }
+    /// <summary>The normalizer applied before pre-tokenization, or null.</summary>
+    public Normalizers.Normalizer? Normalizer { get; private set; }
+
+    internal BpeTokenizer WithNormalizerName(string name) { Normalizer = Normalizers.Normalizer.FromName(name); return this; }
 
     // ---------------------------------------------------------------- encoding
 
@@ -214,6 +218,7 @@ public sealed partial class BpeTokenizer
     void EncodeOrdinary<TSink>(ReadOnlySpan<char> text, ref TSink sink) where TSink : struct, ITokenSink, allows ref struct
     {
         if (text.IsEmpty) return;
+        if (Normalizer != null) text = Normalizer.Normalize(text.ToString());
         var w = _workers.Value!;
         var pre = PreTokenizer;
         var i = 0;

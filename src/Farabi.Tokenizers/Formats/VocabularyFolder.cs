@@ -78,6 +78,7 @@ public static class VocabularyFolder
             w.WriteEndObject();
             if (tokenizer.NormalizerName == null) w.WriteNull("normalizer");
             else w.WriteString("normalizer", tokenizer.NormalizerName);
+            w.WriteNumber("vocab_size", tokenizer.VocabSize);
             w.WriteEndObject();
         });
     }

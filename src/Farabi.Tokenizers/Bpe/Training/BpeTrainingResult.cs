@@ -1,5 +1,3 @@
-using System.Text.Encodings.Web;
-using System.Text.Json;
 
 namespace Farabi.Tokenizers.Bpe.Training;
 
@@ -43,17 +41,20 @@ public sealed class BpeTrainingResult
         Statistics = statistics;
     }
 
+    /// <summary>The vocabulary as a tokenizer, ready to encode (with this result's pre-tokenizer and normalizer).</summary>
+    public BpeTokenizer ToTokenizer() => BpeTokenizer.FromTokens(Tokens, Merges, SpecialTokens,
+        PreTokenizers.PreTokenizer.FromName(PreTokenizerName), "trained", NormalizerName);
+
     /// <summary>The file names <see cref="Save"/> writes.</summary>
     public const string VocabFile = "vocab.json", MergesFile = "merges.txt", ConfigFile = "farabi_tokenizer.json";
 
-    static readonly JsonWriterOptions JsonOptions = new() { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>
     /// Writes the vocabulary into <paramref name="directory"/> (created if needed), each file atomically:
     /// <c>vocab.json</c> (GPT-2/HF form: token in <see cref="ByteLevel"/> form → id; special tokens as
     /// their own text), <c>merges.txt</c> (<c>#version: 0.2</c>, then "left right" per merge in
     /// ByteLevel form) and <c>farabi_tokenizer.json</c> (pre-tokenizer, special tokens with ids,
-    /// normalizer, vocabulary size).
+    /// normalizer), through <see cref="Formats.VocabularyFolder"/>.
     /// </summary>
     public void Save(string directory)
     {
@@ -67,33 +68,6 @@ public sealed class BpeTrainingResult
             if (!seen.TryAdd(keys[id], id))
                 throw new ArgumentException($"Tokens {seen[keys[id]]} and {id} would both be written as '{keys[id]}' in {VocabFile}; choose another special token.");
         }
-        Directory.CreateDirectory(directory);
-        AtomicFile.Write(Path.Combine(directory, VocabFile), stream =>
-        {
-            using var json = new Utf8JsonWriter(stream, JsonOptions);
-            json.WriteStartObject();
-            for (var id = 0; id < keys.Length; id++) json.WriteNumber(keys[id], id);
-            json.WriteEndObject();
-        });
-        AtomicFile.Write(Path.Combine(directory, MergesFile), stream =>
-        {
-            using var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false), leaveOpen: true) { NewLine = "\n" };
-            writer.WriteLine("#version: 0.2");
-            foreach (var (left, right) in Merges)
-                writer.WriteLine($"{ByteLevel.Encode(Tokens[left])} {ByteLevel.Encode(Tokens[right])}");
-        });
-        AtomicFile.Write(Path.Combine(directory, ConfigFile), stream =>
-        {
-            using var json = new Utf8JsonWriter(stream, JsonOptions);
-            json.WriteStartObject();
-            json.WriteString("pre_tokenizer", PreTokenizerName);
-            json.WriteStartObject("special_tokens");
-            foreach (var (text, id) in SpecialTokens.OrderBy(kv => kv.Value)) json.WriteNumber(text, id);
-            json.WriteEndObject();
-            if (NormalizerName == null) json.WriteNull("normalizer");
-            else json.WriteString("normalizer", NormalizerName);
-            json.WriteNumber("vocab_size", Tokens.Count);
-            json.WriteEndObject();
-        });
+        ToTokenizer().Save(directory);
     }
 }
