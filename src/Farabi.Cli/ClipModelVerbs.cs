@@ -41,9 +41,14 @@ static partial class ClipVerbs
         var holdOut = HoldOutOption();
         var seed = new Option<long>("--seed") { Description = "Seed of data, initialisation and batch order.", DefaultValueFactory = _ => 0 };
         var outDir = new Option<string?>("--out") { Description = "Run folder (default runs/clip-train-<timestamp>)." };
+        var threads = new Option<int>("--threads")
+        {
+            Description = "libtorch threads; 1 is fastest for these tiny models on a shared machine (more threads spin-wait for each other).",
+            DefaultValueFactory = _ => 1,
+        };
         var command = new Command("train", "Train a tiny CLIP on procedural scenes with held-out colour-shape combinations; zero-shot vs linear probe vs chance.")
         {
-            steps, batch, lr, size, patch, width, layers, tower, trainScenes, testScenes, holdOut, seed, outDir,
+            steps, batch, lr, size, patch, width, layers, tower, trainScenes, testScenes, holdOut, seed, outDir, threads,
         };
         command.SetAction((parse, cancel) =>
         {
@@ -58,6 +63,8 @@ static partial class ClipVerbs
                 TrainScenes = parse.GetValue(trainScenes), TestScenes = parse.GetValue(testScenes), HeldOut = held, Seed = parse.GetValue(seed),
                 Training = d.Training with { Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr) },
             };
+            if (parse.GetValue(threads) < 1) throw new UserError($"--threads must be at least 1, not {parse.GetValue(threads)}.");
+            Farabi.Training.TorchThreads.Set(parse.GetValue(threads));
             if (options.Training.Steps < 1) throw new UserError($"--steps must be at least 1, not {options.Training.Steps}.");
             if (options.TrainScenes < 2) throw new UserError($"--train-scenes must be at least 2, not {options.TrainScenes}.");
             if (options.ImageSize % options.PatchSize != 0) throw new UserError($"--image-size {options.ImageSize} is not a multiple of --patch-size {options.PatchSize}.");
@@ -332,7 +339,13 @@ static partial class ClipVerbs
             Training = new ClipTrainingOptions { Steps = 300, BatchSize = 64, LearningRate = 2e-3, WarmupSteps = 30 },
         };
         var sub = RunFolder.Create("clip demo", run.File("clip"));
-        var r = RunScenes(options, sub, TextWriter.Null, CancellationToken.None);
+        // One libtorch thread: with these tiny matrices, more threads mostly wait for each other (10x slower
+        // measured on a busy two-core machine).
+        var threads = Farabi.Training.TorchThreads.Count;
+        Farabi.Training.TorchThreads.Set(1);
+        ClipSceneResult r;
+        try { r = RunScenes(options, sub, TextWriter.Null, CancellationToken.None); }
+        finally { Farabi.Training.TorchThreads.Set(threads); }
         var table = ResultTable(r);
         stdout.Write(table.ToText());
         var md = ReportMarkdown(r, options).Replace("](", "](clip/").Replace("# clip train (procedural scenes)", "").TrimStart();

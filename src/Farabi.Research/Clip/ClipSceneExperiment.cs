@@ -90,9 +90,12 @@ public static class ClipSceneExperiment
         var zsSeen = zeroShot.Evaluate(seenEmb, seenTest.Labels);
         var zsHeld = zeroShot.Evaluate(heldEmb, heldTest.Labels);
 
-        // The probe's training images: fresh scenes of both splits (indices after the training pairs).
-        var probeSeen = generator.ToLabeledSet(Math.Max(o.TestScenes, 360), SceneSplit.Train, start: 2 * TestStart);
-        var probeHeld = generator.ToLabeledSet(Math.Max(o.TestScenes / 2, 120), SceneSplit.HeldOut, start: 2 * TestStart);
+        // The probe's training images: fresh scenes of both splits, about as many per held-out class as per seen
+        // class, so the probe has no prior towards the few held-out classes.
+        var classes = seenTest.ClassNames.Count;
+        var heldCount = heldOut.Combinations.Count;
+        var probeSeen = generator.ToLabeledSet(Math.Max(2 * o.TestScenes, 20 * classes), SceneSplit.Train, start: 2 * TestStart);
+        var probeHeld = generator.ToLabeledSet(Math.Max(heldCount, probeSeen.Count * heldCount / Math.Max(1, classes - heldCount)), SceneSplit.HeldOut, start: 2 * TestStart);
         var probeFeatures = cat([scorer.EmbedImages(probeSeen.Images), scorer.EmbedImages(probeHeld.Images)], 0);
         using var probe = LinearProbe.Fit(probeFeatures, probeSeen.Labels.Concat(probeHeld.Labels).ToList(), seenTest.ClassNames.Count, seed: o.Seed);
         var probeSeenTop1 = ClassificationResult.FromLogits(probe.Logits(seenEmb), seenTest.Labels, seenTest.ClassNames).Top1;
