@@ -11,12 +11,16 @@ namespace Farabi.Cli;
 /// <c>farabi clip ...</c>: contrastive image–text models. For now the data side: <c>clip scenes</c> draws
 /// the built-in procedural scenes to a folder (training and zero-shot verbs come with the model).
 /// </summary>
-static class ClipVerbs
+static partial class ClipVerbs
 {
     public static Command Create()
     {
         var clip = new Command("clip", "CLIP: contrastive image-text models and zero-shot classification.");
         clip.Subcommands.Add(Scenes());
+        clip.Subcommands.Add(Train());
+        clip.Subcommands.Add(ZeroShot());
+        clip.Subcommands.Add(Probe());
+        clip.Subcommands.Add(ImportHf());
         return clip;
     }
 

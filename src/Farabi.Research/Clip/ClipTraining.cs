@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using Farabi.Models.Clip;
+using Farabi.Training;
+using Farabi.Vision;
+using static TorchSharp.torch;
+
+namespace Farabi.Research.Clip;
+
+/// <summary>Hyper-parameters of contrastive training.</summary>
+public sealed record ClipTrainingOptions
+{
+    /// <summary>Optimiser steps.</summary>
+    public int Steps { get; init; } = 600;
+    /// <summary>Image-caption pairs per batch (the number of negatives each pair sees, plus one).</summary>
+    public int BatchSize { get; init; } = 64;
+    /// <summary>Peak learning rate.</summary>
+    public double LearningRate { get; init; } = 1e-3;
+    /// <summary>Linear warm-up steps before the cosine decay.</summary>
+    public int WarmupSteps { get; init; } = 50;
+    /// <summary>Decoupled weight decay on matrices (CLIP used 0.2).</summary>
+    public double WeightDecay { get; init; } = 0.1;
+    /// <summary>Global gradient-norm clip.</summary>
+    public double GradClip { get; init; } = 1.0;
+    /// <summary>Seed for batch order.</summary>
+    public long Seed { get; init; }
+}
+
+/// <summary>One optimiser step.</summary>
+public sealed record ClipStepReport(int Step, double Loss, double LearningRate, double LogitScale, double Seconds);
+
+/// <summary>
+/// Contrastive training of a <see cref="ClipModel"/> on image-caption pairs held in memory: each step draws a
+/// random batch and minimises CLIP's symmetric InfoNCE loss with AdamW, warm-up and cosine decay.
+/// </summary>
+public static class ClipTraining
+{
+    /// <summary>Learning rate at <paramref name="step"/>: linear warm-up, then cosine decay to 10%.</summary>
+    public static double LearningRateAt(int step, ClipTrainingOptions o)
+    {
+        if (step < o.WarmupSteps) return o.LearningRate * (step + 1) / o.WarmupSteps;
+        var progress = Math.Min(1.0, (double)(step - o.WarmupSteps) / Math.Max(1, o.Steps - o.WarmupSteps));
+        return o.LearningRate * (0.1 + 0.9 * 0.5 * (1 + Math.Cos(Math.PI * progress)));
+    }
+
+    /// <summary>
+    /// Trains <paramref name="scorer"/>'s model on (<paramref name="images"/>[i], <paramref name="captions"/>[i]).
+    /// Returns the loss of every step.
+    /// </summary>
+    public static List<double> Train(ClipScorer scorer, IReadOnlyList<RgbImage> images, IReadOnlyList<string> captions, ClipTrainingOptions options,
+        Action<ClipStepReport>? onStep = null, CancellationToken cancellation = default)
+    {
+        if (images.Count != captions.Count) throw new ArgumentException($"{images.Count} images but {captions.Count} captions.");
+        if (images.Count < 2) throw new ArgumentException("contrastive training needs at least two pairs.");
+        var model = scorer.Model;
+        using var pixels = scorer.Pixels(images);
+        using var ids = scorer.Ids(captions);
+        var embeddings = AdamW.EmbeddingWeightNames(model);
+        // Decay matrices only: not norms, biases, embeddings, the class token or the temperature (as CLIP).
+        var parameters = model.named_parameters().Select(p => (p.name, p.parameter,
+            AdamW.IsDecayed(p.name, p.parameter, embeddings) && !p.name.Contains("patch_embedding"))).ToList();
+        using var optimizer = new AdamW(parameters, 0.9, 0.98, 1e-6, options.WeightDecay);
+        var rng = new Random((int)options.Seed);
+        var batch = Math.Min(options.BatchSize, images.Count);
+        var losses = new List<double>(options.Steps);
+        var clock = Stopwatch.StartNew();
+        model.train();
+        for (var step = 0; step < options.Steps && !cancellation.IsCancellationRequested; step++)
+        {
+            using var scope = NewDisposeScope();
+            // Sample without replacement within a batch: a repeated pair would be its own negative.
+            var chosen = new HashSet<long>();
+            while (chosen.Count < batch) chosen.Add(rng.Next(images.Count));
+            var index = tensor(chosen.ToArray());
+            var lr = LearningRateAt(step, options);
+            using var output = model.Forward(pixels.index_select(0, index), ids.index_select(0, index));
+            var loss = ClipModel.ContrastiveLoss(output.LogitsPerImage);
+            optimizer.ZeroGrad();
+            loss.backward();
+            GradientClipping.ClipGlobalNorm(model.parameters().Select(p => (Tensor)p), options.GradClip);
+            optimizer.Step(lr);
+            using (no_grad()) model.logit_scale.clamp_(0, Math.Log(ClipModel.MaxLogitScale));
+            var value = loss.item<float>();
+            losses.Add(value);
+            onStep?.Invoke(new ClipStepReport(step + 1, value, lr, Math.Exp(model.logit_scale.item<float>()), clock.Elapsed.TotalSeconds));
+        }
+        model.eval();
+        return losses;
+    }
+}
