@@ -66,7 +66,7 @@ public sealed record SamplingPlan
     /// <summary>Most bytes per solution.</summary>
     public int MaxNewTokens { get; init; } = 120;
     /// <summary>The problems (should match the generator's training distribution).</summary>
-    public ArithmeticProblemOptions Problems { get; init; } = new() { MinSteps = 2, MaxSteps = 3 };
+    public ArithmeticProblemOptions Problems { get; init; } = new() { MinSteps = 2, MaxSteps = 3, Digits = 1 };
     /// <summary>Seed of problems and draws; a seed unlike the generator's keeps the problems unseen in training.</summary>
     public int Seed { get; init; } = 1000;
 }
@@ -128,5 +128,55 @@ public static class BestOfNPipeline
         var samples = list.Sum(p => p.Samples.Count);
         if (samples == 0) return (0, 0);
         return ((double)list.Sum(p => p.Checks.Count(c => c.IsCorrect)) / samples, (double)list.Count(p => p.Checks.Any(c => c.IsCorrect)) / list.Length);
+    }
+}
+
+/// <summary>How well a verifier separates right from wrong on held-out samples.</summary>
+/// <param name="Targets">Labelled targets scored (masked-in steps for a PRM, solutions for an ORM).</param>
+/// <param name="Positives">Targets labelled correct.</param>
+/// <param name="RocAuc">Probability that a random correct target outscores a random wrong one (ties count half); NaN without both classes.</param>
+/// <param name="Accuracy">Share of targets on the right side of 0.5.</param>
+public sealed record VerifierEvaluation(int Targets, int Positives, double RocAuc, double Accuracy)
+{
+    /// <summary>Scores the <c>test</c> problems' samples (at most <paramref name="maxProblems"/>) with <paramref name="verifier"/> against the checker's labels.</summary>
+    public static VerifierEvaluation Of(StepVerifier verifier, IEnumerable<ProblemSamples> problems, int maxProblems = int.MaxValue)
+    {
+        var scores = new List<double>();
+        var labels = new List<bool>();
+        foreach (var p in problems.Where(p => p.Split == "test").Take(maxProblems))
+        {
+            var probs = verifier.Score(p.Prompt, p.Samples, p.CheckReference);
+            for (var i = 0; i < p.Samples.Count; i++)
+            {
+                var e = VerifierExample.From(verifier.Kind, p.Prompt, p.Samples[i], p.Checks[i]);
+                for (var s = 0; s < e.Positions.Length; s++)
+                {
+                    if (!e.Mask[s]) continue;
+                    scores.Add(probs[i][s]);
+                    labels.Add(e.Targets[s] > 0.5f);
+                }
+            }
+        }
+        var accuracy = scores.Count == 0 ? double.NaN : scores.Zip(labels).Count(x => x.First >= 0.5 == x.Second) / (double)scores.Count;
+        return new VerifierEvaluation(scores.Count, labels.Count(l => l), RankRocAuc(scores, labels), accuracy);
+    }
+
+    /// <summary>ROC-AUC by ranks (Mann–Whitney U), ties counted half; NaN when a class is missing.</summary>
+    public static double RankRocAuc(IReadOnlyList<double> scores, IReadOnlyList<bool> positive)
+    {
+        var pos = positive.Count(p => p);
+        var neg = positive.Count - pos;
+        if (pos == 0 || neg == 0) return double.NaN;
+        var order = Enumerable.Range(0, scores.Count).OrderBy(i => scores[i]).ToArray();
+        double rankSum = 0;
+        for (var i = 0; i < order.Length;)
+        {
+            var j = i;
+            while (j + 1 < order.Length && scores[order[j + 1]] == scores[order[i]]) j++;
+            var rank = (i + j) / 2.0 + 1; // the mean 1-based rank of the tie group
+            for (var k = i; k <= j; k++) if (positive[order[k]]) rankSum += rank;
+            i = j + 1;
+        }
+        return (rankSum - pos * (pos + 1) / 2.0) / ((double)pos * neg);
     }
 }

@@ -48,7 +48,7 @@ public sealed record SolutionGeneratorOptions
     /// <summary>Share of training solutions with one deliberate mistake carried forward, so the model learns to make realistic mistakes.</summary>
     public double CorruptShare { get; init; } = 0.2;
     /// <summary>The problems trained on.</summary>
-    public ArithmeticProblemOptions Problems { get; init; } = new() { MinSteps = 2, MaxSteps = 3 };
+    public ArithmeticProblemOptions Problems { get; init; } = new() { MinSteps = 2, MaxSteps = 3, Digits = 1 };
     /// <summary>Seed of weights, problems and batches.</summary>
     public int Seed { get; init; }
 
