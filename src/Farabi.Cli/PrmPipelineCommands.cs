@@ -125,8 +125,8 @@ static partial class PrmCommands
         var dir = run.File("generator");
         model.SaveHf(dir);
         // Greedy decoding on unseen problems: how often the model's most likely solution is right.
-        var probe = new ArithmeticProblemGenerator(options.Problems, options.Seed + 7919).Generate(30);
-        var right = probe.Count(p => StepChecker.Check(p.Reference, SolutionGenerator.Sample(model, p.Prompt, 1, 0, 120, 0)[0]).IsCorrect);
+        var probe = new ArithmeticProblemGenerator(options.Problems, options.Seed + 7919).Generate(20);
+        var right = probe.Count(p => StepChecker.Check(p.Reference, SolutionGenerator.Sample(model, p.Prompt, 1, 0, 80, 0)[0]).IsCorrect);
         var finalLoss = losses.Skip(Math.Max(0, losses.Count - 20)).Average();
         model.Dispose();
         stdout.WriteLine($"generator: {dir}");

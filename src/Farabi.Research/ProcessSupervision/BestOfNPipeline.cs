@@ -64,7 +64,7 @@ public sealed record SamplingPlan
     /// <summary>Sampling temperature.</summary>
     public double Temperature { get; init; } = 1.0;
     /// <summary>Most bytes per solution.</summary>
-    public int MaxNewTokens { get; init; } = 120;
+    public int MaxNewTokens { get; init; } = 100;
     /// <summary>The problems (should match the generator's training distribution).</summary>
     public ArithmeticProblemOptions Problems { get; init; } = new() { MinSteps = 2, MaxSteps = 3, Digits = 1 };
     /// <summary>Seed of problems and draws; a seed unlike the generator's keeps the problems unseen in training.</summary>

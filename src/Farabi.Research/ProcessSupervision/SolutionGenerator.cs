@@ -129,10 +129,13 @@ public static class SolutionGenerator
         return F.cross_entropy(logits.view(-1, logits.shape[^1]), tensor(y), ignore_index: -100).MoveToOuterDisposeScope();
     }
 
+    /// <summary>The longest line a sample may grow before it is cut (task steps are under 30 bytes).</summary>
+    public const int MaxLineBytes = 40;
+
     /// <summary>
     /// Samples <paramref name="count"/> solutions to one prompt in one batch (the prompt is shared, so no
-    /// padding is needed): each row stops after the newline that ends its <c>answer:</c> line, or after
-    /// <paramref name="maxNewTokens"/> bytes. The same <paramref name="seed"/> gives the same samples.
+    /// padding is needed): each row stops after the newline that ends its <c>answer:</c> line, after a line longer
+    /// than <see cref="MaxLineBytes"/>, or after <paramref name="maxNewTokens"/> bytes. The same <paramref name="seed"/> gives the same samples.
     /// </summary>
     public static IReadOnlyList<string> Sample(CausalLanguageModel model, string prompt, int count, double temperature, int maxNewTokens, long seed)
     {
@@ -159,7 +162,13 @@ public static class SolutionGenerator
             {
                 if (done[b]) continue;
                 outputs[b].Add(next[b]);
-                if (next[b] != '\n') continue;
+                if (next[b] != '\n')
+                {
+                    // A line this long is no step of the task: the row is already malformed, and letting it run
+                    // to the length limit would keep the whole batch decoding for nothing.
+                    if (outputs[b].Count - lineStart[b] > MaxLineBytes) done[b] = true;
+                    continue;
+                }
                 var line = ByteTokens.Decode(outputs[b].Skip(lineStart[b]));
                 if (line.StartsWith("answer:", StringComparison.Ordinal)) done[b] = true;
                 lineStart[b] = outputs[b].Count;
