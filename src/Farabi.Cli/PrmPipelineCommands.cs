@@ -34,6 +34,15 @@ static partial class PrmCommands
     // ---------------------------------------------------------------- options shared by the verbs
 
     static Option<string?> OutOption(string verb) => new("--out") { Description = $"Run folder to write (default: a new runs/{verb}-<time>/)." };
+    static Option<int?> ThreadsOption() => new("--threads") { Description = "libtorch intra-op threads (default: libtorch's choice; 1 is fastest for these tiny models on a busy machine)." };
+
+    static void ApplyThreads(ParseResult parse, Option<int?> threads)
+    {
+        if (parse.GetValue(threads) is not int n) return;
+        if (n < 1) throw new UserError($"--threads must be at least 1, not {n}.");
+        Farabi.Training.TorchThreads.Set(n);
+    }
+
     static Option<int> IntOption(string name, int value, string description) => new(name) { Description = description, DefaultValueFactory = _ => value };
     static Option<double> DoubleOption(string name, double value, string description) => new(name) { Description = description, DefaultValueFactory = _ => value };
 
@@ -80,10 +89,12 @@ static partial class PrmCommands
         var digits = IntOption("--digits", d.Problems.Digits, "Digits of the amounts the problems state.");
         var seed = IntOption("--seed", d.Seed, "Seed of weights and problems.");
         var output = OutOption("prm-train-generator");
+        var threads = ThreadsOption();
         var cmd = new Command("train-generator", "Train the byte-level generator GPT on generated problems (a share with realistic mistakes).")
-            { steps, batch, layers, width, heads, lr, corrupt, problemSteps, digits, seed, output };
+            { steps, batch, layers, width, heads, lr, corrupt, problemSteps, digits, seed, output, threads };
         cmd.SetAction(parse =>
         {
+            ApplyThreads(parse, threads);
             foreach (var (o, name) in new[] { (steps, "--steps"), (batch, "--batch-size"), (layers, "--layers"), (width, "--width"), (heads, "--heads") })
                 RequirePositive(parse.GetValue(o), name);
             if (parse.GetValue(corrupt) is < 0 or > 1 or double.NaN) throw new UserError("--corrupt-share must be between 0 and 1.");
@@ -152,10 +163,12 @@ static partial class PrmCommands
         var digits = IntOption("--digits", d.Problems.Digits, "Digits of the amounts the problems state.");
         var seed = IntOption("--seed", d.Seed, "Seed of problems and draws (differ from the generator's to keep problems unseen).");
         var output = OutOption("prm-sample");
+        var threads = ThreadsOption();
         var cmd = new Command("sample", "Sample N solutions per problem from the generator and write samples.jsonl (train and held-out test problems).")
-            { generator, trainProblems, trainSamples, testProblems, n, temperature, problemSteps, digits, seed, output };
+            { generator, trainProblems, trainSamples, testProblems, n, temperature, problemSteps, digits, seed, output, threads };
         cmd.SetAction(parse =>
         {
+            ApplyThreads(parse, threads);
             foreach (var (o, name) in new[] { (trainProblems, "--train-problems"), (trainSamples, "--train-samples"), (testProblems, "--test-problems"), (n, "--n") })
                 RequirePositive(parse.GetValue(o), name);
             if (parse.GetValue(temperature) is < 0 or double.NaN) throw new UserError("--temperature must be 0 or more.");
@@ -221,10 +234,12 @@ static partial class PrmCommands
         var lr = DoubleOption("--lr", d.LearningRate, "Peak learning rate.");
         var seed = IntOption("--seed", d.Seed, "Seed of the head and the batch order.");
         var output = OutOption("prm-train-verifier");
+        var threads = ThreadsOption();
         var cmd = new Command("train-verifier", "Train a process (PRM) or outcome (ORM) reward model on the generator's labelled samples.")
-            { kind, samples, generator, steps, batch, lr, seed, output };
+            { kind, samples, generator, steps, batch, lr, seed, output, threads };
         cmd.SetAction(parse =>
         {
+            ApplyThreads(parse, threads);
             RequirePositive(parse.GetValue(steps), "--steps");
             RequirePositive(parse.GetValue(batch), "--batch-size");
             var samplesPath = parse.GetValue(samples)!;
@@ -301,10 +316,12 @@ static partial class PrmCommands
         var resamples = IntOption("--resamples", 200, "Random subsets per N for the curve's mean and 95% interval.");
         var seed = IntOption("--seed", 0, "Seed of the subsets.");
         var output = OutOption("prm-best-of-n");
+        var threads = ThreadsOption();
         var cmd = new Command("best-of-n", "Score held-out samples with the PRM and ORM and plot % solved vs N for every selection method.")
-            { samples, prm, orm, resamples, seed, output };
+            { samples, prm, orm, resamples, seed, output, threads };
         cmd.SetAction(parse =>
         {
+            ApplyThreads(parse, threads);
             RequirePositive(parse.GetValue(resamples), "--resamples");
             var samplesPath = parse.GetValue(samples)!;
             if (!File.Exists(samplesPath)) throw new FileNotFoundException($"{samplesPath} does not exist.", samplesPath);
@@ -390,10 +407,12 @@ static partial class PrmCommands
         var problemSteps = new Option<string>("--problem-steps") { Description = "Calculations per problem: N or MIN..MAX.", DefaultValueFactory = _ => "2..3" };
         var digits = IntOption("--digits", PipelineScale.Default.Generator.Problems.Digits, "Digits of the amounts the problems state.");
         var demo = new Option<bool>("--demo") { Description = "Use the ~2-minute demo scale (tiny model, N up to 16) instead of the defaults." };
+        var threads = ThreadsOption();
         var cmd = new Command("run", "The whole pipeline at small scale: train generator, sample, train PRM and ORM, best-of-N curve.")
-            { n, testProblems, trainProblems, generatorSteps, verifierSteps, width, batch, problemSteps, digits, demo, output };
+            { n, testProblems, trainProblems, generatorSteps, verifierSteps, width, batch, problemSteps, digits, demo, output, threads };
         cmd.SetAction(parse =>
         {
+            ApplyThreads(parse, threads);
             var scale = parse.GetValue(demo) ? PipelineScale.Demo : PipelineScale.Default;
             if (!parse.GetValue(demo))
             {

@@ -33,7 +33,8 @@ public sealed class PrmPipelineVerbTests : IDisposable
         var samples = Path.Combine(D("samples"), "samples.jsonl");
         Assert.Equal(4, File.ReadAllLines(samples).Length);
         // The verifier finds the generator through the samples run's config.json.
-        Assert.Equal(0, Run("prm", "train-verifier", "--kind", "prm", "--samples", samples, "--steps", "2", "--batch-size", "2", "--out", D("prm")).Code);
+        var prm = Run("prm", "train-verifier", "--kind", "prm", "--samples", samples, "--steps", "2", "--batch-size", "2", "--out", D("prm"));
+        Assert.True(prm.Code == 0, prm.Err);
         Assert.Equal(0, Run("prm", "train-verifier", "--kind", "orm", "--samples", samples, "--steps", "2", "--batch-size", "2", "--out", D("orm")).Code);
         var (code, stdout, _) = Run("prm", "best-of-n", "--samples", samples, "--prm", D("prm"), "--orm", D("orm"), "--resamples", "5", "--out", D("bon"));
         Assert.Equal(0, code);
