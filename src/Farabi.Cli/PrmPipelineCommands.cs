@@ -294,7 +294,9 @@ static partial class PrmCommands
         verifier.Save(dir);
         // Held-out separation on a slice of the test problems (the full set is scored again by best-of-n).
         var eval = VerifierEvaluation.Of(verifier, problems, maxProblems: 10);
-        run.AppendMetrics(new { heldout_targets = eval.Targets, heldout_positives = eval.Positives, heldout_auc = eval.RocAuc, heldout_accuracy = eval.Accuracy });
+        // NaN (one class only) is written as null: JSON has no NaN.
+        static double? Finite(double x) => double.IsFinite(x) ? x : null;
+        run.AppendMetrics(new { heldout_targets = eval.Targets, heldout_positives = eval.Positives, heldout_auc = Finite(eval.RocAuc), heldout_accuracy = Finite(eval.Accuracy) });
         var finalLoss = losses.Skip(Math.Max(0, losses.Count - 20)).Average();
         var unit = kind == VerifierKind.Process ? "steps" : "solutions";
         stdout.WriteLine($"{name}: {dir}");
