@@ -12,13 +12,14 @@ namespace Farabi.Cli;
 /// built-in arithmetic data set or checks a file of sampled solutions; the generator, verifier and
 /// best-of-N verbs join the group through <see cref="Create"/>'s list.
 /// </summary>
-static class PrmCommands
+static partial class PrmCommands
 {
     /// <summary>The verbs of the group; add new ones here.</summary>
     public static Command Create()
     {
         var group = new Command("prm", "Process supervision: step-labelled data, process/outcome reward models, best-of-N.");
         group.Subcommands.Add(Data());
+        foreach (var verb in PipelineVerbs()) group.Subcommands.Add(verb);
         return group;
     }
 

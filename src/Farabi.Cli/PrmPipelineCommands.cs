@@ -1,0 +1,485 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Farabi.Cli.Plots;
+using Farabi.Models;
+using Farabi.Research.ProcessSupervision;
+
+namespace Farabi.Cli;
+
+/// <summary>
+/// The neural half of <c>farabi prm</c>: <c>train-generator</c> → <c>sample</c> → <c>train-verifier --kind
+/// prm|orm</c> → <c>best-of-n</c>, chained through folder paths, and <c>run</c> doing all of it at small
+/// scale. Each verb writes a run folder (config.json, metrics.jsonl, report.md).
+/// </summary>
+static partial class PrmCommands
+{
+    static IEnumerable<Command> PipelineVerbs() => [TrainGenerator(), Sample(), TrainVerifier(), BestOfNVerb(), RunAll()];
+
+    /// <summary>Sizes of a whole pipeline run.</summary>
+    internal sealed record PipelineScale(SolutionGeneratorOptions Generator, SamplingPlan Sampling, VerifierTrainingOptions Verifier, int Resamples)
+    {
+        /// <summary>The scale of <c>prm run</c> with no arguments (about 10–15 minutes on 2 cores).</summary>
+        public static PipelineScale Default => new(new SolutionGeneratorOptions(), new SamplingPlan(), new VerifierTrainingOptions(), 200);
+
+        /// <summary>The <c>farabi demo</c> stage: a tiny generator, N up to 16, about 2 minutes on 2 cores.</summary>
+        public static PipelineScale Demo => new(
+            new SolutionGeneratorOptions { Width = 64, Steps = 150, BatchSize = 8 },
+            new SamplingPlan { TrainProblems = 40, TrainSamples = 8, TestProblems = 24, TestSamples = 16 },
+            new VerifierTrainingOptions { Steps = 60, BatchSize = 8 },
+            100);
+    }
+
+    // ---------------------------------------------------------------- options shared by the verbs
+
+    static Option<string?> OutOption(string verb) => new("--out") { Description = $"Run folder to write (default: a new runs/{verb}-<time>/)." };
+    static Option<int?> ThreadsOption() => new("--threads") { Description = "libtorch intra-op threads (default: libtorch's choice; 1 is fastest for these tiny models on a busy machine)." };
+
+    static void ApplyThreads(ParseResult parse, Option<int?> threads)
+    {
+        if (parse.GetValue(threads) is not int n) return;
+        if (n < 1) throw new UserError($"--threads must be at least 1, not {n}.");
+        Farabi.Training.TorchThreads.Set(n);
+    }
+
+    static Option<int> IntOption(string name, int value, string description) => new(name) { Description = description, DefaultValueFactory = _ => value };
+    static Option<double> DoubleOption(string name, double value, string description) => new(name) { Description = description, DefaultValueFactory = _ => value };
+
+    static ArithmeticProblemOptions ProblemOptions(string steps, int digits)
+    {
+        var (min, max) = ParseSteps(steps);
+        if (min < 1 || max < min || max > 8) throw new UserError($"--problem-steps must lie within 1..8 with MIN <= MAX, not {steps}.");
+        if (digits is < 1 or > 4) throw new UserError($"--digits must be between 1 and 4, not {digits}.");
+        var o = new ArithmeticProblemOptions { MinSteps = min, MaxSteps = max, Digits = digits };
+        o.Validate();
+        return o;
+    }
+
+    static void RequirePositive(int value, string option)
+    {
+        if (value < 1) throw new UserError($"{option} must be at least 1, not {value}.");
+    }
+
+    /// <summary>A model folder: <paramref name="dir"/> itself when it holds a model, else its <paramref name="sub"/> folder.</summary>
+    static string ResolveFolder(string dir, string sub, string marker, string option)
+    {
+        if (File.Exists(Path.Combine(dir, marker))) return Path.GetFullPath(dir);
+        var inner = Path.Combine(dir, sub);
+        if (File.Exists(Path.Combine(inner, marker))) return Path.GetFullPath(inner);
+        throw new UserError($"{option} '{dir}' holds no {marker} (neither it nor its {sub}/ folder is a {sub} folder).");
+    }
+
+    static string F1(double percent) => double.IsNaN(percent) ? "-" : percent.ToString("F1", CultureInfo.InvariantCulture);
+    static string F3(double x) => double.IsNaN(x) ? "-" : x.ToString("F3", CultureInfo.InvariantCulture);
+
+    // ---------------------------------------------------------------- train-generator
+
+    static Command TrainGenerator()
+    {
+        var d = new SolutionGeneratorOptions();
+        var steps = IntOption("--steps", d.Steps, "Optimizer updates.");
+        var batch = IntOption("--batch-size", d.BatchSize, "Problems per update.");
+        var layers = IntOption("--layers", d.Layers, "Transformer layers.");
+        var width = IntOption("--width", d.Width, "Model width.");
+        var heads = IntOption("--heads", d.Heads, "Attention heads.");
+        var lr = DoubleOption("--lr", d.LearningRate, "Peak learning rate.");
+        var corrupt = DoubleOption("--corrupt-share", d.CorruptShare, "Share of training solutions with one deliberate mistake (0..1).");
+        var problemSteps = new Option<string>("--problem-steps") { Description = "Calculations per problem: N or MIN..MAX.", DefaultValueFactory = _ => "2..3" };
+        var digits = IntOption("--digits", d.Problems.Digits, "Digits of the amounts the problems state.");
+        var seed = IntOption("--seed", d.Seed, "Seed of weights and problems.");
+        var output = OutOption("prm-train-generator");
+        var threads = ThreadsOption();
+        var cmd = new Command("train-generator", "Train the byte-level generator GPT on generated problems (a share with realistic mistakes).")
+            { steps, batch, layers, width, heads, lr, corrupt, problemSteps, digits, seed, output, threads };
+        cmd.SetAction(parse =>
+        {
+            ApplyThreads(parse, threads);
+            foreach (var (o, name) in new[] { (steps, "--steps"), (batch, "--batch-size"), (layers, "--layers"), (width, "--width"), (heads, "--heads") })
+                RequirePositive(parse.GetValue(o), name);
+            if (parse.GetValue(corrupt) is < 0 or > 1 or double.NaN) throw new UserError("--corrupt-share must be between 0 and 1.");
+            if (parse.GetValue(width) % parse.GetValue(heads) != 0) throw new UserError($"--width {parse.GetValue(width)} must be divisible by --heads {parse.GetValue(heads)}.");
+            var options = new SolutionGeneratorOptions
+            {
+                Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), Layers = parse.GetValue(layers), Width = parse.GetValue(width),
+                Heads = parse.GetValue(heads), LearningRate = parse.GetValue(lr), CorruptShare = parse.GetValue(corrupt),
+                Problems = ProblemOptions(parse.GetValue(problemSteps)!, parse.GetValue(digits)), Seed = parse.GetValue(seed),
+            };
+            var run = RunFolder.Create("prm-train-generator", parse.GetValue(output));
+            var (_, markdown) = TrainGeneratorIn(run, options, parse.InvocationConfiguration.Output);
+            run.WriteReport(markdown);
+            return 0;
+        });
+        return cmd;
+    }
+
+    /// <summary>Trains and saves the generator in <c>run/generator/</c>; returns its folder and a report section.</summary>
+    static (string ModelDir, string Markdown) TrainGeneratorIn(RunFolder run, SolutionGeneratorOptions options, TextWriter stdout)
+    {
+        run.WriteConfig(new
+        {
+            verb = "prm train-generator", steps = options.Steps, batch_size = options.BatchSize, layers = options.Layers, width = options.Width,
+            heads = options.Heads, context = options.ContextLength, lr = options.LearningRate, corrupt_share = options.CorruptShare,
+            problem_steps = $"{options.Problems.MinSteps}..{options.Problems.MaxSteps}", digits = options.Problems.Digits, seed = options.Seed,
+        });
+        var losses = new List<double>();
+        Gpt2LMHeadModel model;
+        using (var progress = new ProgressBar("prm train-generator", options.Steps))
+        {
+            model = SolutionGenerator.Train(options, (step, loss, lr) =>
+            {
+                losses.Add(loss);
+                if (step % 10 == 0 || step == options.Steps - 1) run.AppendMetrics(new { step, loss, lr });
+                progress.Report(step + 1, $"loss {loss:F3}");
+            });
+        }
+        var dir = run.File("generator");
+        model.SaveHf(dir);
+        // Greedy decoding on unseen problems: how often the model's most likely solution is right.
+        var probe = new ArithmeticProblemGenerator(options.Problems, options.Seed + 7919).Generate(20);
+        var right = probe.Count(p => StepChecker.Check(p.Reference, SolutionGenerator.Sample(model, p.Prompt, 1, 0, 80, 0)[0]).IsCorrect);
+        var finalLoss = losses.Skip(Math.Max(0, losses.Count - 20)).Average();
+        model.Dispose();
+        stdout.WriteLine($"generator: {dir}");
+        stdout.WriteLine($"final loss {finalLoss:F3} (mean of last 20 updates), greedy solutions right on {right}/{probe.Count} unseen problems");
+        var md = $"## Generator\n\nByte-level GPT-2 ({options.Layers} layers, width {options.Width}), {options.Steps} updates of {options.BatchSize} problems, " +
+                 $"{options.CorruptShare:P0} of training solutions corrupted. Final solution loss {finalLoss:F3} nats/byte; greedy solutions right on " +
+                 $"{right}/{probe.Count} unseen problems. Model: `{Path.GetRelativePath(run.Path, dir)}/`.\n";
+        return (dir, md);
+    }
+
+    // ---------------------------------------------------------------- sample
+
+    static Command Sample()
+    {
+        var d = new SamplingPlan();
+        var generator = new Option<string>("--generator") { Description = "The generator: a train-generator run folder or a model folder.", Required = true };
+        var trainProblems = IntOption("--train-problems", d.TrainProblems, "Problems whose samples train the verifiers.");
+        var trainSamples = IntOption("--train-samples", d.TrainSamples, "Samples per training problem.");
+        var testProblems = IntOption("--test-problems", d.TestProblems, "Held-out problems for best-of-N.");
+        var n = IntOption("--n", d.TestSamples, "Samples per held-out problem (N_max).");
+        var temperature = DoubleOption("--temperature", d.Temperature, "Sampling temperature.");
+        var problemSteps = new Option<string>("--problem-steps") { Description = "Calculations per problem: N or MIN..MAX.", DefaultValueFactory = _ => "2..3" };
+        var digits = IntOption("--digits", d.Problems.Digits, "Digits of the amounts the problems state.");
+        var seed = IntOption("--seed", d.Seed, "Seed of problems and draws (differ from the generator's to keep problems unseen).");
+        var output = OutOption("prm-sample");
+        var threads = ThreadsOption();
+        var cmd = new Command("sample", "Sample N solutions per problem from the generator and write samples.jsonl (train and held-out test problems).")
+            { generator, trainProblems, trainSamples, testProblems, n, temperature, problemSteps, digits, seed, output, threads };
+        cmd.SetAction(parse =>
+        {
+            ApplyThreads(parse, threads);
+            foreach (var (o, name) in new[] { (trainProblems, "--train-problems"), (trainSamples, "--train-samples"), (testProblems, "--test-problems"), (n, "--n") })
+                RequirePositive(parse.GetValue(o), name);
+            if (parse.GetValue(temperature) is < 0 or double.NaN) throw new UserError("--temperature must be 0 or more.");
+            var plan = new SamplingPlan
+            {
+                TrainProblems = parse.GetValue(trainProblems), TrainSamples = parse.GetValue(trainSamples), TestProblems = parse.GetValue(testProblems),
+                TestSamples = parse.GetValue(n), Temperature = parse.GetValue(temperature),
+                Problems = ProblemOptions(parse.GetValue(problemSteps)!, parse.GetValue(digits)), Seed = parse.GetValue(seed),
+            };
+            var model = ResolveFolder(parse.GetValue(generator)!, "generator", CausalLanguageModel.WeightsFileName, "--generator");
+            var run = RunFolder.Create("prm-sample", parse.GetValue(output));
+            var (_, markdown) = SampleIn(run, model, plan, parse.InvocationConfiguration.Output);
+            run.WriteReport(markdown);
+            return 0;
+        });
+        return cmd;
+    }
+
+    /// <summary>Samples into <c>run/samples.jsonl</c>; returns its path and a report section.</summary>
+    static (string SamplesPath, string Markdown) SampleIn(RunFolder run, string generatorDir, SamplingPlan plan, TextWriter stdout)
+    {
+        run.WriteConfig(new
+        {
+            verb = "prm sample", generator = generatorDir, train_problems = plan.TrainProblems, train_samples = plan.TrainSamples,
+            test_problems = plan.TestProblems, n = plan.TestSamples, temperature = plan.Temperature, max_new_tokens = plan.MaxNewTokens,
+            problem_steps = $"{plan.Problems.MinSteps}..{plan.Problems.MaxSteps}", digits = plan.Problems.Digits, seed = plan.Seed,
+        });
+        IReadOnlyList<ProblemSamples> problems;
+        using (var model = CausalLanguageModel.Load(generatorDir))
+        using (var progress = new ProgressBar("prm sample", plan.TrainProblems + plan.TestProblems))
+            problems = BestOfNPipeline.Sample(model, plan, i => progress.Report(i + 1));
+        var path = run.File("samples.jsonl");
+        ProblemSamples.WriteFile(path, problems);
+        var table = new TextTable("split", "problems", "samples each", "samples right", "problems with a right sample", "steps labelled +1 / -1 / masked");
+        foreach (var split in new[] { "train", "test" })
+        {
+            var part = problems.Where(p => p.Split == split).ToArray();
+            if (part.Length == 0) continue;
+            var (acc, coverage) = BestOfNPipeline.Accuracy(part);
+            var labels = part.SelectMany(p => p.Checks.SelectMany(c => c.StepLabels)).ToArray();
+            table.Add(split, part.Length, part[0].Samples.Count, $"{F1(100 * acc)}%", $"{F1(100 * coverage)}%",
+                $"{labels.Count(l => l == 1)} / {labels.Count(l => l == -1)} / {labels.Count(l => l == 0)}");
+            run.AppendMetrics(new { split, problems = part.Length, sample_accuracy = acc, coverage });
+        }
+        stdout.WriteLine($"samples: {path}");
+        stdout.Write(table.ToText());
+        var md = $"## Samples\n\nTemperature {plan.Temperature.ToString(CultureInfo.InvariantCulture)}, at most {plan.MaxNewTokens} bytes per solution. " +
+                 $"File: `{Path.GetRelativePath(run.Path, path)}`.\n\n{table.ToMarkdown()}\n";
+        return (path, md);
+    }
+
+    // ---------------------------------------------------------------- train-verifier
+
+    static Command TrainVerifier()
+    {
+        var d = new VerifierTrainingOptions();
+        var kind = new Option<string>("--kind") { Description = "prm (per-step head, step labels) or orm (final-token head, outcome labels).", Required = true };
+        kind.AcceptOnlyFromAmong("prm", "orm");
+        var samples = new Option<string>("--samples") { Description = "samples.jsonl from prm sample (its train problems are trained on).", Required = true };
+        var generator = new Option<string?>("--generator") { Description = "Initial weights: a generator run or model folder (default: the generator the samples came from)." };
+        var steps = IntOption("--steps", d.Steps, "Optimizer updates.");
+        var batch = IntOption("--batch-size", d.BatchSize, "Solutions per update.");
+        var lr = DoubleOption("--lr", d.LearningRate, "Peak learning rate.");
+        var seed = IntOption("--seed", d.Seed, "Seed of the head and the batch order.");
+        var output = OutOption("prm-train-verifier");
+        var threads = ThreadsOption();
+        var cmd = new Command("train-verifier", "Train a process (PRM) or outcome (ORM) reward model on the generator's labelled samples.")
+            { kind, samples, generator, steps, batch, lr, seed, output, threads };
+        cmd.SetAction(parse =>
+        {
+            ApplyThreads(parse, threads);
+            RequirePositive(parse.GetValue(steps), "--steps");
+            RequirePositive(parse.GetValue(batch), "--batch-size");
+            var samplesPath = parse.GetValue(samples)!;
+            if (!File.Exists(samplesPath)) throw new FileNotFoundException($"{samplesPath} does not exist.", samplesPath);
+            var generatorDir = parse.GetValue(generator) is { } g
+                ? ResolveFolder(g, "generator", CausalLanguageModel.WeightsFileName, "--generator")
+                : GeneratorOfSamples(samplesPath);
+            var options = new VerifierTrainingOptions { Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr), Seed = parse.GetValue(seed) };
+            var k = parse.GetValue(kind) == "prm" ? VerifierKind.Process : VerifierKind.Outcome;
+            var run = RunFolder.Create($"prm-train-{parse.GetValue(kind)}", parse.GetValue(output));
+            var (_, markdown) = TrainVerifierIn(run, k, samplesPath, ProblemSamples.ReadFile(samplesPath), generatorDir, options, parse.InvocationConfiguration.Output);
+            run.WriteReport(markdown);
+            return 0;
+        });
+        return cmd;
+    }
+
+    /// <summary>The generator folder recorded in the config.json next to a samples file.</summary>
+    static string GeneratorOfSamples(string samplesPath)
+    {
+        var config = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(samplesPath))!, "config.json");
+        var dir = File.Exists(config) ? JsonNode.Parse(File.ReadAllText(config))?["generator"]?.GetValue<string>() : null;
+        if (dir == null || !Directory.Exists(dir))
+            throw new UserError($"{samplesPath} has no prm sample config.json naming an existing generator next to it; pass --generator DIR.");
+        return dir;
+    }
+
+    static string KindName(VerifierKind kind) => kind == VerifierKind.Process ? "prm" : "orm";
+
+    /// <summary>Trains a verifier from the generator's weights, saves it in <c>run/verifier/</c>; returns its folder and a report section.</summary>
+    static (string VerifierDir, string Markdown) TrainVerifierIn(RunFolder run, VerifierKind kind, string samplesPath, IReadOnlyList<ProblemSamples> problems,
+        string generatorDir, VerifierTrainingOptions options, TextWriter stdout)
+    {
+        var name = KindName(kind);
+        run.WriteConfig(new { verb = "prm train-verifier", kind = name, samples = Path.GetFullPath(samplesPath), generator = generatorDir, steps = options.Steps, batch_size = options.BatchSize, lr = options.LearningRate, seed = options.Seed });
+        var examples = BestOfNPipeline.Examples(kind, problems);
+        if (examples.Count == 0) throw new UserError($"{samplesPath} has no train problems to train the verifier on.");
+        var targets = examples.Sum(e => e.Mask.Count(m => m));
+        var positives = examples.Sum(e => e.Mask.Where((m, i) => m && e.Targets[i] > 0.5f).Count());
+        using var verifier = new StepVerifier(kind, CausalLanguageModel.Load(generatorDir), options.Seed);
+        var losses = new List<double>();
+        using (var progress = new ProgressBar($"prm train-verifier {name}", options.Steps))
+        {
+            verifier.Train(examples, options, (step, loss, lr) =>
+            {
+                losses.Add(loss);
+                if (step % 10 == 0 || step == options.Steps - 1) run.AppendMetrics(new { step, loss, lr });
+                progress.Report(step + 1, $"loss {loss:F3}");
+            });
+        }
+        var dir = run.File("verifier");
+        verifier.Save(dir);
+        // Held-out separation on a slice of the test problems (the full set is scored again by best-of-n).
+        var eval = VerifierEvaluation.Of(verifier, problems, maxProblems: 10);
+        // NaN (one class only) is written as null: JSON has no NaN.
+        static double? Finite(double x) => double.IsFinite(x) ? x : null;
+        run.AppendMetrics(new { heldout_targets = eval.Targets, heldout_positives = eval.Positives, heldout_auc = Finite(eval.RocAuc), heldout_accuracy = Finite(eval.Accuracy) });
+        var finalLoss = losses.Skip(Math.Max(0, losses.Count - 20)).Average();
+        var unit = kind == VerifierKind.Process ? "steps" : "solutions";
+        stdout.WriteLine($"{name}: {dir}");
+        stdout.WriteLine($"trained on {examples.Count} solutions ({targets} labelled {unit}, {positives} correct); final loss {finalLoss:F3}; " +
+                         $"held-out ROC-AUC {F3(eval.RocAuc)}, accuracy {F3(eval.Accuracy)} on {eval.Targets} {unit}");
+        var md = $"## {name.ToUpperInvariant()}\n\nStarts from the generator; head on {(kind == VerifierKind.Process ? "each step's newline, BCE on step labels up to the first error" : "the final token, BCE on the outcome")}. " +
+                 $"{options.Steps} updates of {options.BatchSize} solutions from {examples.Count} training samples ({targets} labelled {unit}, {positives} correct). " +
+                 $"Final loss {finalLoss:F3}. Held-out ({eval.Targets} {unit} of up to 10 test problems): ROC-AUC {F3(eval.RocAuc)}, accuracy {F3(eval.Accuracy)}.\n";
+        return (dir, md);
+    }
+
+    // ---------------------------------------------------------------- best-of-n
+
+    static Command BestOfNVerb()
+    {
+        var samples = new Option<string>("--samples") { Description = "samples.jsonl from prm sample (its test problems are evaluated).", Required = true };
+        var prm = new Option<string>("--prm") { Description = "The PRM: a train-verifier run folder or a verifier folder.", Required = true };
+        var orm = new Option<string>("--orm") { Description = "The ORM: a train-verifier run folder or a verifier folder.", Required = true };
+        var resamples = IntOption("--resamples", 200, "Random subsets per N for the curve's mean and 95% interval.");
+        var seed = IntOption("--seed", 0, "Seed of the subsets.");
+        var output = OutOption("prm-best-of-n");
+        var threads = ThreadsOption();
+        var cmd = new Command("best-of-n", "Score held-out samples with the PRM and ORM and plot % solved vs N for every selection method.")
+            { samples, prm, orm, resamples, seed, output, threads };
+        cmd.SetAction(parse =>
+        {
+            ApplyThreads(parse, threads);
+            RequirePositive(parse.GetValue(resamples), "--resamples");
+            var samplesPath = parse.GetValue(samples)!;
+            if (!File.Exists(samplesPath)) throw new FileNotFoundException($"{samplesPath} does not exist.", samplesPath);
+            var prmDir = ResolveFolder(parse.GetValue(prm)!, "verifier", StepVerifier.InfoFileName, "--prm");
+            var ormDir = ResolveFolder(parse.GetValue(orm)!, "verifier", StepVerifier.InfoFileName, "--orm");
+            var run = RunFolder.Create("prm-best-of-n", parse.GetValue(output));
+            var result = BestOfNIn(run, samplesPath, ProblemSamples.ReadFile(samplesPath), prmDir, ormDir, parse.GetValue(resamples), parse.GetValue(seed), parse.InvocationConfiguration.Output);
+            run.WriteReport("# prm best-of-n\n\n" + result.Markdown);
+            return 0;
+        });
+        return cmd;
+    }
+
+    /// <summary>What best-of-N found: the curves, a one-line headline and a report section.</summary>
+    internal sealed record BestOfNResult(IReadOnlyList<SelectionCurve> Curves, string Headline, string Markdown);
+
+    /// <summary>Scores, resamples, writes results.json and best_of_n.png in <paramref name="run"/>.</summary>
+    static BestOfNResult BestOfNIn(RunFolder run, string samplesPath, IReadOnlyList<ProblemSamples> problems, string prmDir, string ormDir, int resamples, int seed, TextWriter stdout)
+    {
+        run.WriteConfig(new { verb = "prm best-of-n", samples = Path.GetFullPath(samplesPath), prm = prmDir, orm = ormDir, resamples, seed });
+        var test = problems.Where(p => p.Split == "test").ToArray();
+        if (test.Length == 0) throw new UserError($"{samplesPath} has no test problems to evaluate.");
+        IReadOnlyList<IReadOnlyList<SampledSolution>> scored;
+        using (var prm = StepVerifier.Load(prmDir))
+        using (var orm = StepVerifier.Load(ormDir))
+        using (var progress = new ProgressBar("prm best-of-n: scoring", test.Length))
+        {
+            if (prm.Kind != VerifierKind.Process) throw new UserError($"--prm '{prmDir}' is an outcome verifier.");
+            if (orm.Kind != VerifierKind.Outcome) throw new UserError($"--orm '{ormDir}' is a process verifier.");
+            scored = BestOfNPipeline.Score(test, prm, orm, i => progress.Report(i));
+        }
+        var methods = SelectionMethods.Standard().Append((SelectionMethods.Oracle, SelectionMethods.OracleSelector)).ToArray();
+        var curves = SubsetResampling.Curves(scored, methods, new SubsetResamplingOptions { Resamples = resamples, Seed = seed });
+        var json = SubsetResampling.ToResultsJson(curves);
+        json["problems"] = test.Length;
+        json["n_max"] = scored.Min(s => s.Count);
+        run.WriteJson("results.json", json);
+
+        var ns = curves[0].N;
+        var plot = new LinePlot
+        {
+            Title = $"Best-of-N on {test.Length} held-out arithmetic problems", XLabel = "N = solutions per problem (log2)", YLabel = "% problems solved",
+            XScale = AxisScale.Log2, Legend = LegendPosition.BottomRight,
+        };
+        foreach (var c in curves.Where(c => c.Method != SelectionMethods.Oracle))
+            plot.Add(c.Method, c.N.Select(x => (double)x).ToArray(), c.PercentSolved, c.Lower, c.Upper);
+        plot.SavePng(run.File("best_of_n.png"));
+
+        var table = new TextTable(["method", .. ns.Select(x => $"N={x}"), "95% interval at N/4"]);
+        var quarter = Math.Max(0, ns.Count - 3);
+        foreach (var c in curves)
+            table.Add([c.Method, .. c.PercentSolved.Select(F1), $"{F1(c.Lower[quarter])}..{F1(c.Upper[quarter])} (N={ns[quarter]})"]);
+        foreach (var c in curves)
+            run.AppendMetrics(new JsonObject { ["method"] = c.Method, ["n"] = new JsonArray(c.N.Select(x => (JsonNode)x).ToArray()), ["percent_solved"] = new JsonArray(c.PercentSolved.Select(x => (JsonNode)x).ToArray()) });
+        double At(string method) => curves.First(c => c.Method == method).PercentSolved[^1];
+        var nMax = ns[^1];
+        var headline = $"best-of-{nMax} on {test.Length} held-out problems: PRM {F1(At(SelectionMethods.PrmProduct))}%, ORM {F1(At(SelectionMethods.Orm))}%, " +
+                       $"majority {F1(At(SelectionMethods.Majority))}% (one sample {F1(curves[0].PercentSolved[0])}%, any of {nMax} right {F1(At(SelectionMethods.Oracle))}%)";
+        var order = At(SelectionMethods.PrmProduct) > At(SelectionMethods.Orm) && At(SelectionMethods.Orm) > At(SelectionMethods.Majority)
+            ? "PRM > ORM > majority holds at N_max."
+            : $"PRM > ORM > majority does not hold at N_max here (prm_prod {F1(At(SelectionMethods.PrmProduct))}, orm {F1(At(SelectionMethods.Orm))}, majority {F1(At(SelectionMethods.Majority))}).";
+        stdout.WriteLine(headline);
+        stdout.Write(table.ToText());
+        stdout.WriteLine(order);
+        var md = $"## Best-of-N\n\n{headline}. {order}\n\n% of held-out problems whose selected solution is right, mean over {resamples} random N-subsets of the {nMax} samples " +
+                 $"(the paper's Figure 3 estimator; `oracle` = some sample is right). Paper (MATH, GPT-4 scale, N=1860): PRM 78.2%, ORM 72.4%, majority 69.6%.\n\n" +
+                 $"{table.ToMarkdown()}\n![best-of-N](best_of_n.png)\n";
+        return new BestOfNResult(curves, headline, md);
+    }
+
+    // ---------------------------------------------------------------- run: the whole pipeline
+
+    static Command RunAll()
+    {
+        var output = OutOption("prm-run");
+        var n = IntOption("--n", PipelineScale.Default.Sampling.TestSamples, "Samples per held-out problem (N_max).");
+        var testProblems = IntOption("--test-problems", PipelineScale.Default.Sampling.TestProblems, "Held-out problems.");
+        var generatorSteps = IntOption("--generator-steps", PipelineScale.Default.Generator.Steps, "Generator updates.");
+        var verifierSteps = IntOption("--verifier-steps", PipelineScale.Default.Verifier.Steps, "Updates per verifier.");
+        var trainProblems = IntOption("--train-problems", PipelineScale.Default.Sampling.TrainProblems, "Problems whose samples train the verifiers.");
+        var width = IntOption("--width", PipelineScale.Default.Generator.Width, "Generator (and verifier) width.");
+        var batch = IntOption("--batch-size", PipelineScale.Default.Generator.BatchSize, "Problems per generator update (and solutions per verifier update).");
+        var problemSteps = new Option<string>("--problem-steps") { Description = "Calculations per problem: N or MIN..MAX.", DefaultValueFactory = _ => "2..3" };
+        var digits = IntOption("--digits", PipelineScale.Default.Generator.Problems.Digits, "Digits of the amounts the problems state.");
+        var demo = new Option<bool>("--demo") { Description = "Use the ~2-minute demo scale (tiny model, N up to 16) instead of the defaults." };
+        var threads = ThreadsOption();
+        var cmd = new Command("run", "The whole pipeline at small scale: train generator, sample, train PRM and ORM, best-of-N curve.")
+            { n, testProblems, trainProblems, generatorSteps, verifierSteps, width, batch, problemSteps, digits, demo, output, threads };
+        cmd.SetAction(parse =>
+        {
+            ApplyThreads(parse, threads);
+            var scale = parse.GetValue(demo) ? PipelineScale.Demo : PipelineScale.Default;
+            if (!parse.GetValue(demo))
+            {
+                foreach (var (o, name) in new[] { (n, "--n"), (testProblems, "--test-problems"), (trainProblems, "--train-problems"), (generatorSteps, "--generator-steps"),
+                             (verifierSteps, "--verifier-steps"), (width, "--width"), (batch, "--batch-size") })
+                    RequirePositive(parse.GetValue(o), name);
+                if (parse.GetValue(width) % scale.Generator.Heads != 0) throw new UserError($"--width must be divisible by {scale.Generator.Heads} (the heads).");
+                scale = scale with
+                {
+                    Generator = scale.Generator with
+                    {
+                        Steps = parse.GetValue(generatorSteps), Width = parse.GetValue(width), BatchSize = parse.GetValue(batch),
+                        Problems = ProblemOptions(parse.GetValue(problemSteps)!, parse.GetValue(digits)),
+                    },
+                    Sampling = scale.Sampling with { TestSamples = parse.GetValue(n), TestProblems = parse.GetValue(testProblems), TrainProblems = parse.GetValue(trainProblems) },
+                    Verifier = scale.Verifier with { Steps = parse.GetValue(verifierSteps), BatchSize = parse.GetValue(batch) },
+                };
+            }
+            var run = RunFolder.Create("prm-run", parse.GetValue(output));
+            RunPipeline(run, scale, parse.InvocationConfiguration.Output);
+            return 0;
+        });
+        return cmd;
+    }
+
+    /// <summary>Runs every stage in sub-folders of <paramref name="run"/> and writes its report.md and results.json.</summary>
+    static BestOfNResult RunPipeline(RunFolder run, PipelineScale scale, TextWriter stdout)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        run.WriteConfig(new { verb = "prm run", generator_steps = scale.Generator.Steps, width = scale.Generator.Width, n = scale.Sampling.TestSamples, test_problems = scale.Sampling.TestProblems, train_problems = scale.Sampling.TrainProblems, verifier_steps = scale.Verifier.Steps });
+        var generatorRun = RunFolder.Create("g", Path.Combine(run.Path, "1-generator"));
+        var (generatorDir, genMd) = TrainGeneratorIn(generatorRun, scale.Generator, stdout);
+        generatorRun.WriteReport("# prm train-generator\n\n" + genMd);
+        var sampleRun = RunFolder.Create("s", Path.Combine(run.Path, "2-samples"));
+        var (samplesPath, sampleMd) = SampleIn(sampleRun, generatorDir, scale.Sampling with { Problems = scale.Generator.Problems }, stdout);
+        sampleRun.WriteReport("# prm sample\n\n" + sampleMd);
+        var problems = ProblemSamples.ReadFile(samplesPath);
+        var dirs = new Dictionary<VerifierKind, string>();
+        var verifierMd = new StringBuilder();
+        foreach (var (kind, folder) in new[] { (VerifierKind.Process, "3-prm"), (VerifierKind.Outcome, "4-orm") })
+        {
+            var vRun = RunFolder.Create("v", Path.Combine(run.Path, folder));
+            var (dir, md) = TrainVerifierIn(vRun, kind, samplesPath, problems, generatorDir, scale.Verifier, stdout);
+            vRun.WriteReport("# prm train-verifier\n\n" + md);
+            dirs[kind] = dir;
+            verifierMd.Append(md).Append('\n');
+        }
+        var result = BestOfNIn(run, samplesPath, problems, dirs[VerifierKind.Process], dirs[VerifierKind.Outcome], scale.Resamples, 0, stdout);
+        var minutes = clock.Elapsed.TotalMinutes;
+        run.WriteReport($"# prm run\n\nThe whole process-supervision pipeline on the built-in arithmetic task, in {minutes:F1} minutes.\n\n" +
+                        $"{result.Markdown}\n{genMd}\n{sampleMd}\n{verifierMd}");
+        stdout.WriteLine($"run folder: {run.Path} ({minutes:F1} min)");
+        return result;
+    }
+
+    /// <summary>
+    /// The <c>farabi demo</c> stage (~2 minutes on 2 cores): the whole pipeline at <see cref="PipelineScale.Demo"/>
+    /// scale in <paramref name="directory"/>. Returns a one-line headline and a markdown section (with the curve
+    /// image linked relative to <paramref name="directory"/>'s parent).
+    /// </summary>
+    public static (string Headline, string Markdown) DemoStage(string directory, TextWriter log)
+    {
+        var run = RunFolder.Create("prm-demo", directory);
+        var result = RunPipeline(run, PipelineScale.Demo, log);
+        var folder = Path.GetFileName(Path.TrimEndingDirectorySeparator(run.Path));
+        return (result.Headline, result.Markdown.Replace("](best_of_n.png)", $"]({folder}/best_of_n.png)"));
+    }
+}

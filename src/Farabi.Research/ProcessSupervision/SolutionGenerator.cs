@@ -1,0 +1,180 @@
+using System.Text;
+using Farabi.Generation;
+using Farabi.Models;
+using Farabi.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Farabi.Research.ProcessSupervision;
+
+/// <summary>
+/// Byte-level token ids for the arithmetic task: one id per UTF-8 byte (vocabulary 256). The task's text
+/// is ASCII, so ids and characters line up and a checker's character offsets are token positions; no
+/// vocabulary file has to travel with a model.
+/// </summary>
+public static class ByteTokens
+{
+    /// <summary>The vocabulary size (every byte value).</summary>
+    public const int VocabSize = 256;
+
+    /// <summary>The ids of <paramref name="text"/>'s UTF-8 bytes.</summary>
+    public static long[] Encode(string text) => Encoding.UTF8.GetBytes(text).Select(b => (long)b).ToArray();
+
+    /// <summary>The text of <paramref name="ids"/> (invalid UTF-8 becomes U+FFFD).</summary>
+    public static string Decode(IEnumerable<long> ids) => Encoding.UTF8.GetString(ids.Select(i => (byte)i).ToArray());
+
+    /// <summary>The token position of the character at <paramref name="charOffset"/> in <paramref name="text"/>.</summary>
+    public static int Position(string text, int charOffset) => Encoding.UTF8.GetByteCount(text.AsSpan(0, charOffset));
+}
+
+/// <summary>Settings of the generator GPT and its training.</summary>
+public sealed record SolutionGeneratorOptions
+{
+    /// <summary>Transformer layers.</summary>
+    public int Layers { get; init; } = 2;
+    /// <summary>Model width.</summary>
+    public int Width { get; init; } = 96;
+    /// <summary>Attention heads.</summary>
+    public int Heads { get; init; } = 4;
+    /// <summary>Learned positions: the longest prompt + solution (bytes).</summary>
+    public int ContextLength { get; init; } = 512;
+    /// <summary>Optimizer updates.</summary>
+    public int Steps { get; init; } = 600;
+    /// <summary>Problems per update.</summary>
+    public int BatchSize { get; init; } = 16;
+    /// <summary>Peak learning rate (warm-up then cosine decay to a tenth).</summary>
+    public double LearningRate { get; init; } = 3e-3;
+    /// <summary>Share of training solutions with one deliberate mistake carried forward, so the model learns to make realistic mistakes.</summary>
+    public double CorruptShare { get; init; } = 0.2;
+    /// <summary>The problems trained on.</summary>
+    public ArithmeticProblemOptions Problems { get; init; } = new() { MinSteps = 2, MaxSteps = 3, Digits = 1 };
+    /// <summary>Seed of weights, problems and batches.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>The GPT-2 config of the model (byte vocabulary, no dropout: the data is unlimited).</summary>
+    public Gpt2Config ModelConfig() => new Gpt2Config
+    {
+        VocabSize = ByteTokens.VocabSize, NPositions = ContextLength, NEmbd = Width, NLayer = Layers, NHead = Heads,
+        ResidPdrop = 0, EmbdPdrop = 0, AttnPdrop = 0, BosTokenId = null, EosTokenId = null,
+    }.Validate();
+}
+
+/// <summary>
+/// The generator of "Let's Verify Step by Step" at toy scale: a byte-level GPT trained on fresh
+/// problem + solution documents, with the loss only on the solution bytes (the statement is given at
+/// sampling time, so predicting it is wasted capacity), and a share of solutions corrupted by
+/// <see cref="SolutionCorruptor"/> so sampled mistakes look like real ones.
+/// </summary>
+public static class SolutionGenerator
+{
+    /// <summary>Trains a new generator; <paramref name="onStep"/> gets (step, loss, learning rate) after each update.</summary>
+    public static Gpt2LMHeadModel Train(SolutionGeneratorOptions options, Action<int, double, double>? onStep = null)
+    {
+        var model = new Gpt2LMHeadModel(options.ModelConfig(), options.Seed);
+        var problems = new ArithmeticProblemGenerator(options.Problems, options.Seed);
+        var corruptor = new SolutionCorruptor(options.Seed + 1);
+        var coin = new Random(options.Seed + 2);
+        var schedule = new TrainerOptions
+        {
+            MaxSteps = options.Steps, LearningRate = options.LearningRate, MinLearningRate = options.LearningRate / 10,
+            WarmupSteps = Math.Max(1, options.Steps / 20), WeightDecay = 0.1, Beta2 = 0.99,
+        };
+        using var optimizer = AdamW.ForModel(model, schedule);
+        model.train();
+        for (var step = 0; step < options.Steps; step++)
+        {
+            var batch = new List<(string Prompt, string Solution)>(options.BatchSize);
+            for (var i = 0; i < options.BatchSize; i++)
+            {
+                var p = problems.Next();
+                var solution = coin.NextDouble() < options.CorruptShare ? corruptor.Corrupt(p).Text : p.Solution;
+                batch.Add((p.Prompt, solution));
+            }
+            var lr = LearningRateSchedule.At(step, schedule);
+            using var scope = NewDisposeScope();
+            optimizer.ZeroGrad();
+            using var loss = SolutionLoss(model, batch);
+            loss.backward();
+            GradientClipping.ClipGlobalNorm(model.parameters(), 1.0);
+            optimizer.Step(lr);
+            onStep?.Invoke(step, loss.item<float>(), lr);
+        }
+        model.eval();
+        return model;
+    }
+
+    /// <summary>
+    /// Mean next-byte cross-entropy over the solution bytes of <paramref name="batch"/> (prompt bytes and
+    /// right padding are ignored). Documents longer than the context are cut at its end.
+    /// </summary>
+    public static Tensor SolutionLoss(CausalLanguageModel model, IReadOnlyList<(string Prompt, string Solution)> batch)
+    {
+        using var scope = NewDisposeScope();
+        var docs = batch.Select(d => (Ids: ByteTokens.Encode(d.Prompt + d.Solution), PromptLength: ByteTokens.Encode(d.Prompt).Length)).ToArray();
+        var length = Math.Min(docs.Max(d => d.Ids.Length), model.ContextLength + 1);
+        var x = new long[batch.Count * (length - 1)];
+        var y = Enumerable.Repeat(-100L, x.Length).ToArray();
+        for (var b = 0; b < docs.Length; b++)
+        {
+            var ids = docs[b].Ids;
+            for (var t = 0; t < length - 1 && t < ids.Length; t++)
+            {
+                x[b * (length - 1) + t] = ids[t];
+                // Target ids[t+1] is a solution byte when t+1 >= the prompt's length.
+                if (t + 1 < ids.Length && t + 1 >= docs[b].PromptLength) y[b * (length - 1) + t] = ids[t + 1];
+            }
+        }
+        var logits = model.Forward(tensor(x, [batch.Count, length - 1]));
+        return F.cross_entropy(logits.view(-1, logits.shape[^1]), tensor(y), ignore_index: -100).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The longest line a sample may grow before it is cut (task steps are under 30 bytes).</summary>
+    public const int MaxLineBytes = 40;
+
+    /// <summary>
+    /// Samples <paramref name="count"/> solutions to one prompt in one batch (the prompt is shared, so no
+    /// padding is needed): each row stops after the newline that ends its <c>answer:</c> line, after a line longer
+    /// than <see cref="MaxLineBytes"/>, or after <paramref name="maxNewTokens"/> bytes. The same <paramref name="seed"/> gives the same samples.
+    /// </summary>
+    public static IReadOnlyList<string> Sample(CausalLanguageModel model, string prompt, int count, double temperature, int maxNewTokens, long seed)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        var promptIds = ByteTokens.Encode(prompt);
+        maxNewTokens = Math.Min(maxNewTokens, model.ContextLength - promptIds.Length);
+        if (maxNewTokens <= 0) throw new ArgumentException($"the prompt has {promptIds.Length} bytes, which fills the model's context of {model.ContextLength}.");
+        var sampling = new SamplingOptions { Temperature = temperature };
+        using var generator = new Generator((ulong)seed);
+        using var cache = model.NewCache(promptIds.Length + maxNewTokens);
+        using var noGrad = no_grad();
+        var outputs = Enumerable.Range(0, count).Select(_ => new List<long>()).ToArray();
+        var lineStart = new int[count];
+        var done = new bool[count];
+        using var scope = NewDisposeScope();
+        var input = tensor(promptIds, [1, promptIds.Length]).expand(count, promptIds.Length).contiguous();
+        for (var t = 0; t < maxNewTokens && done.Any(d => !d); t++)
+        {
+            using var stepScope = NewDisposeScope();
+            var hidden = model.Hidden(input, cache);
+            var logits = model.Head(hidden.select(1, -1));
+            var next = Sampler.Sample(logits, sampling, generator).data<long>().ToArray();
+            for (var b = 0; b < count; b++)
+            {
+                if (done[b]) continue;
+                outputs[b].Add(next[b]);
+                if (next[b] != '\n')
+                {
+                    // A line this long is no step of the task: the row is already malformed, and letting it run
+                    // to the length limit would keep the whole batch decoding for nothing.
+                    if (outputs[b].Count - lineStart[b] > MaxLineBytes) done[b] = true;
+                    continue;
+                }
+                var line = ByteTokens.Decode(outputs[b].Skip(lineStart[b]));
+                if (line.StartsWith("answer:", StringComparison.Ordinal)) done[b] = true;
+                lineStart[b] = outputs[b].Count;
+            }
+            input = tensor(next, [count, 1]).MoveToOuterDisposeScope();
+        }
+        return outputs.Select(o => ByteTokens.Decode(o)).ToArray();
+    }
+}

@@ -1,0 +1,196 @@
+using Farabi.Models;
+using Farabi.Research.ProcessSupervision;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace Farabi.Tests.ProcessSupervision;
+
+public sealed class StepVerifierTests
+{
+    // The patched TorchSharp shim must be in place before the first torch call of this class.
+    static StepVerifierTests() => Farabi.Native.GlibcxxCompat.EnsureLoadable();
+
+    static Gpt2LMHeadModel TinyBody(long seed = 1) => new(new SolutionGeneratorOptions { Layers = 1, Width = 16, Heads = 2, ContextLength = 256 }.ModelConfig(), seed);
+
+    static readonly ArithmeticProblem Problem = new ArithmeticProblemGenerator(new() { MinSteps = 3, MaxSteps = 3, Digits = 1 }, 3).Next();
+
+    [Fact]
+    public void Step_positions_are_the_newlines_of_each_step()
+    {
+        var check = StepChecker.Check(Problem.Reference, Problem.Solution);
+        var positions = VerifierExample.StepPositions(Problem.Prompt, Problem.Solution, check);
+        var ids = ByteTokens.Encode(Problem.Prompt + Problem.Solution);
+        Assert.Equal(4, positions.Length); // three calculations and the answer line
+        Assert.All(positions, p => Assert.Equal('\n', (char)ids[p]));
+        // Every newline of the solution part is a step end, in order.
+        var newlines = Enumerable.Range(Problem.Prompt.Length, ids.Length - Problem.Prompt.Length).Where(i => ids[i] == '\n').Select(i => (long)i);
+        Assert.Equal(newlines, positions);
+
+        // Without a final newline the last step is read at the last token.
+        var cut = Problem.Solution.TrimEnd('\n');
+        var cutPositions = VerifierExample.StepPositions(Problem.Prompt, cut, StepChecker.Check(Problem.Reference, cut));
+        Assert.Equal(Problem.Prompt.Length + cut.Length - 1, cutPositions[^1]);
+    }
+
+    [Fact]
+    public void Prm_logits_read_the_hidden_state_at_the_given_positions()
+    {
+        using var verifier = new StepVerifier(VerifierKind.Process, TinyBody(), seed: 5);
+        verifier.eval();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var ids = randint(0, 256, [2, 20], dtype: ScalarType.Int64);
+        var positions = tensor(new long[] { 3, 7, 19, 0, 12, 5 }, [2, 3]);
+        var logits = verifier.Logits(ids, positions);
+        Assert.Equal(new long[] { 2, 3 }, logits.shape);
+        var hidden = verifier.body.Hidden(ids);
+        var pos = positions.data<long>().ToArray();
+        for (var b = 0; b < 2; b++)
+            for (var s = 0; s < 3; s++)
+            {
+                var expected = verifier.head.forward(hidden[b, pos[b * 3 + s]]).item<float>();
+                Assert.Equal(expected, logits[b, s].item<float>(), 4);
+            }
+        // Different positions give different logits (the gather does not collapse to one position).
+        Assert.NotEqual(logits[0, 0].item<float>(), logits[0, 1].item<float>());
+    }
+
+    [Fact]
+    public void Masked_targets_do_not_change_the_loss_or_get_a_gradient()
+    {
+        using var scope = NewDisposeScope();
+        var logits = tensor(new float[] { 0.3f, -1.2f, 2.0f, 0.5f }, [1, 4]).requires_grad_(true);
+        var mask = tensor(new[] { true, true, false, false }, [1, 4]);
+        var a = StepVerifier.MaskedLoss(logits, tensor(new float[] { 1, 0, 1, 1 }, [1, 4]), mask);
+        var b = StepVerifier.MaskedLoss(logits, tensor(new float[] { 1, 0, 0, 0 }, [1, 4]), mask);
+        var c = StepVerifier.MaskedLoss(logits, tensor(new float[] { 0, 0, 1, 1 }, [1, 4]), mask);
+        Assert.Equal(a.item<float>(), b.item<float>(), 6);
+        Assert.NotEqual(a.item<float>(), c.item<float>(), 3);
+        // The mean is over the two unmasked entries only.
+        var manual = (Math.Log(1 + Math.Exp(-0.3)) + Math.Log(1 + Math.Exp(-1.2))) / 2;
+        Assert.Equal(manual, a.item<float>(), 5);
+        a.backward();
+        var grad = logits.grad!.data<float>().ToArray();
+        Assert.Equal(0f, grad[2]);
+        Assert.Equal(0f, grad[3]);
+        Assert.NotEqual(0f, grad[0]);
+    }
+
+    [Fact]
+    public void Prm_examples_mask_steps_after_the_first_error()
+    {
+        var wrong = Problem.Solution.Split('\n');
+        wrong[0] = wrong[0][..(wrong[0].IndexOf('=') + 1)] + "999";
+        var text = string.Join('\n', wrong);
+        var check = StepChecker.Check(Problem.Reference, text);
+        var e = VerifierExample.From(VerifierKind.Process, Problem.Prompt, text, check);
+        Assert.Equal(new[] { 0f, 0f, 0f, 0f }, e.Targets);
+        Assert.Equal(new[] { true, false, false, false }, e.Mask);
+        var orm = VerifierExample.From(VerifierKind.Outcome, Problem.Prompt, text, check);
+        Assert.Equal(new[] { orm.Ids.Length - 1L }, orm.Positions);
+        // Later steps still use the true intermediate result, so the answer is right: the outcome label says
+        // correct while the process label flags the first step; that difference is what a PRM adds.
+        Assert.True(check.IsCorrect);
+        Assert.Equal(new[] { 1f }, orm.Targets);
+    }
+
+    [Fact]
+    public void Scores_have_one_value_per_step_for_a_prm_and_one_per_solution_for_an_orm()
+    {
+        string[] solutions = [Problem.Solution, "1+1=2\nanswer: 2\n", "garbage without newline", ""];
+        var checks = solutions.Select(s => StepChecker.Check(Problem.Reference, s).Steps.Count).ToArray();
+        using var prm = new StepVerifier(VerifierKind.Process, TinyBody());
+        using var orm = new StepVerifier(VerifierKind.Outcome, TinyBody());
+        prm.eval();
+        orm.eval();
+        var p = prm.Score(Problem.Prompt, solutions, Problem.Reference, batchSize: 3);
+        var o = orm.Score(Problem.Prompt, solutions, Problem.Reference, batchSize: 3);
+        Assert.Equal(checks, p.Select(x => x.Length));
+        Assert.All(o, x => Assert.Single(x));
+        Assert.All(p.SelectMany(x => x).Concat(o.SelectMany(x => x)), v => Assert.InRange(v, 0, 1));
+        // Batching and padding do not change a solution's scores.
+        var alone = prm.Score(Problem.Prompt, [solutions[0]], Problem.Reference);
+        for (var i = 0; i < alone[0].Length; i++) Assert.Equal(alone[0][i], p[0][i], 5);
+    }
+
+    [Fact]
+    public void A_saved_verifier_loads_with_the_same_scores()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "farabi-verifier-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using var prm = new StepVerifier(VerifierKind.Process, TinyBody(), seed: 9);
+            prm.eval();
+            prm.Save(dir);
+            using var loaded = StepVerifier.Load(dir);
+            Assert.Equal(VerifierKind.Process, loaded.Kind);
+            var a = prm.Score(Problem.Prompt, [Problem.Solution], Problem.Reference)[0];
+            var b = loaded.Score(Problem.Prompt, [Problem.Solution], Problem.Reference)[0];
+            Assert.Equal(a, b);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public void Seeded_sampling_is_deterministic_and_bounded()
+    {
+        using var model = TinyBody(seed: 4);
+        model.eval();
+        var a = SolutionGenerator.Sample(model, Problem.Prompt, 3, 1.0, 12, seed: 42);
+        var b = SolutionGenerator.Sample(model, Problem.Prompt, 3, 1.0, 12, seed: 42);
+        var c = SolutionGenerator.Sample(model, Problem.Prompt, 3, 1.0, 12, seed: 43);
+        Assert.Equal(a, b);
+        Assert.NotEqual(a, c);
+        Assert.Equal(3, a.Count);
+        Assert.All(a, s => Assert.True(s.Length <= 12)); // one byte decodes to at most one character
+    }
+
+    [Fact]
+    public void Solution_loss_counts_only_solution_bytes()
+    {
+        using var model = TinyBody(seed: 2);
+        model.eval();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var loss = SolutionGenerator.SolutionLoss(model, [(Problem.Prompt, Problem.Solution)]).item<float>();
+        // Manual: cross-entropy of each solution byte given everything before it.
+        var ids = ByteTokens.Encode(Problem.Prompt + Problem.Solution);
+        var logp = model.Forward(tensor(ids, [1, ids.Length])).log_softmax(-1);
+        double sum = 0;
+        for (var t = Problem.Prompt.Length; t < ids.Length; t++) sum -= logp[0, t - 1, ids[t]].item<float>();
+        Assert.Equal(sum / Problem.Solution.Length, loss, 4);
+    }
+
+    [Fact]
+    public void Rank_roc_auc_matches_known_cases()
+    {
+        Assert.Equal(1.0, VerifierEvaluation.RankRocAuc([0.1, 0.2, 0.8, 0.9], [false, false, true, true]));
+        Assert.Equal(0.0, VerifierEvaluation.RankRocAuc([0.9, 0.8, 0.2, 0.1], [false, false, true, true]));
+        Assert.Equal(0.5, VerifierEvaluation.RankRocAuc([0.5, 0.5, 0.5, 0.5], [false, true, false, true]));
+        Assert.Equal(0.75, VerifierEvaluation.RankRocAuc([0.1, 0.4, 0.35, 0.8], [false, false, true, true]));
+        Assert.True(double.IsNaN(VerifierEvaluation.RankRocAuc([0.1, 0.2], [true, true])));
+    }
+
+    [Fact]
+    public void Samples_file_round_trips()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "farabi-samples-" + Guid.NewGuid().ToString("N") + ".jsonl");
+        try
+        {
+            var p = new ProblemSamples(Problem.Id, "test", Problem.Statement, Problem.Answer.ToString(), Problem.Solution, [Problem.Solution, "1+1=3\n"]);
+            ProblemSamples.WriteFile(path, [p]);
+            var back = Assert.Single(ProblemSamples.ReadFile(path));
+            Assert.Equal(p.Samples, back.Samples);
+            Assert.Equal(p.Statement, back.Statement);
+            Assert.True(back.Checks[0].IsCorrect);
+            Assert.False(back.Checks[1].IsCorrect);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
