@@ -21,14 +21,25 @@ static class DemoCommand
     [
         new("tokenizer", DemoStages.Tokenizer),
         new("lm", DemoStages.LanguageModel),
+        new("clip", ClipVerbs.DemoStage),
+        new("prm", (run, seed, stdout) =>
+        {
+            var (headline, markdown) = PrmCommands.DemoStage(run.File("prm"), stdout);
+            return new StageResult(headline, markdown);
+        }),
     ];
 
     public static Command Create()
     {
         var outOpt = new Option<string?>("--out") { Description = "Run folder (default runs/demo-<timestamp>)." };
         var seedOpt = new Option<int>("--seed") { Description = "Seed for data, initialisation and sampling.", DefaultValueFactory = _ => 1 };
+        var threadsOpt = new Option<int>("--threads")
+        {
+            Description = "CPU threads for torch. The demo's models are small, and one thread avoids threads waiting on each other (and on other jobs).",
+            DefaultValueFactory = _ => 1,
+        };
         var onlyOpt = new Option<string[]>("--only") { Description = "Run only these stages (names: " + string.Join(", ", Stages.Select(s => s.Name)) + ").", AllowMultipleArgumentsPerToken = true };
-        var cmd = new Command("demo", "Run every capability on built-in data and write a report (a few minutes on two cores).") { outOpt, seedOpt, onlyOpt };
+        var cmd = new Command("demo", "Run every capability on built-in data and write a report (a few minutes on two cores).") { outOpt, seedOpt, threadsOpt, onlyOpt };
         cmd.SetAction(parse =>
         {
             var only = parse.GetValue(onlyOpt) ?? [];
@@ -36,6 +47,7 @@ static class DemoCommand
             if (unknown.Count > 0) throw new UserError($"unknown demo stage '{unknown[0]}'; stages are {string.Join(", ", Stages.Select(s => s.Name))}.");
             var run = RunFolder.Create("demo", parse.GetValue(outOpt));
             var seed = parse.GetValue(seedOpt);
+            if (parse.GetValue(threadsOpt) is var threads and > 0) Farabi.Training.TorchThreads.Set(threads);
             run.WriteConfig(new { verb = "demo", seed, stages = only.Length > 0 ? only : Stages.Select(s => s.Name).ToArray() });
             var stdout = parse.InvocationConfiguration.Output;
             var summary = new TextTable("stage", "result", "seconds");
