@@ -20,6 +20,7 @@ static class DemoCommand
     internal static IReadOnlyList<Stage> Stages { get; } =
     [
         new("tokenizer", DemoStages.Tokenizer),
+        new("lora", FinetuneCommands.DemoStage),
     ];
 
     public static Command Create()
