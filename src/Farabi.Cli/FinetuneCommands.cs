@@ -27,7 +27,7 @@ static class FinetuneCommands
     {
         public readonly Option<string?> PretrainText = new("--pretrain-text") { Description = "Pretraining text: JSON lines (.jsonl, .jsonl.gz) or a plain text file (documents split at blank lines). Default: built-in stories." };
         public readonly Option<string> PretrainField = new("--pretrain-field") { Description = "The JSON field holding the text.", DefaultValueFactory = _ => "text" };
-        public readonly Option<long> PretrainChars = new("--pretrain-chars") { Description = "Read at most about this many characters of pretraining text.", DefaultValueFactory = _ => 3_000_000 };
+        public readonly Option<long> PretrainChars = new("--pretrain-chars") { Description = "Read at most about this many characters of pretraining text (built-in stories: at most 300,000).", DefaultValueFactory = _ => 3_000_000 };
         public readonly Option<string?> Train = new("--train") { Description = "Training TSV 'text<TAB>label' (header allowed, e.g. SST-2 train.tsv). Default: built-in synthetic sentiment." };
         public readonly Option<string?> Eval = new("--eval") { Description = "Evaluation TSV (e.g. SST-2 dev.tsv). Default: 10% held out of --train." };
         public readonly Option<int?> TrainCount = new("--train-count") { Description = "Training examples used (a seeded sample). Default 8000 real, 2000 synthetic." };
@@ -64,8 +64,8 @@ static class FinetuneCommands
         public List<string> PretrainingTexts(ParseResult p)
         {
             var path = p.GetValue(PretrainText);
-            if (path == null) return PretrainSpec.BuiltInStories(300_000, p.GetValue(Seed));
             var max = p.GetValue(PretrainChars);
+            if (path == null) return PretrainSpec.BuiltInStories((int)Math.Min(300_000, max), p.GetValue(Seed));
             if (path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".jsonl.gz", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".json.gz", StringComparison.OrdinalIgnoreCase))
                 return ClassificationData.ReadJsonLinesText(path, p.GetValue(PretrainField)!, max);
             if (!File.Exists(path)) throw new FileNotFoundException($"Text file '{path}' does not exist.", path);
