@@ -119,6 +119,9 @@ public static class FineTuningComparison
         Prepare(model, method, options.Seed);
         var trainable = model.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
         var total = model.parameters().Sum(p => p.numel());
+        // Free what earlier methods left to finalizers before the peak is reset, so each method's peak is its own.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         ProcessMemory.ResetPeak();
         var stepMs = new List<double>();
         double accuracy = double.NaN, loss = double.NaN;
