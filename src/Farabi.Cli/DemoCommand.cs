@@ -21,6 +21,7 @@ static class DemoCommand
     [
         new("tokenizer", DemoStages.Tokenizer),
         new("lm", DemoStages.LanguageModel),
+        new("lora", FinetuneCommands.DemoStage),
         new("clip", ClipVerbs.DemoStage),
         new("prm", (run, seed, stdout) =>
         {

@@ -25,6 +25,7 @@ static class Verbs
         yield return DataCommands.Create();
         yield return LmCommands.Create();
         yield return LoraCommands.Create();
+        yield return FinetuneCommands.Create();
         yield return PrmCommands.Create();
         yield return ClipVerbs.Create();
     }
