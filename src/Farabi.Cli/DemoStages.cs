@@ -70,7 +70,7 @@ static class DemoStages
     public static DemoCommand.StageResult LanguageModel(RunFolder run, int seed, TextWriter stdout)
     {
         var dir = run.File("lm");
-        var code = RunVerb(stdout, "lm", "train", "--out", dir, "--max-steps", "300", "--eval-interval", "100", "--seed", seed.ToString());
+        var code = RunVerb(stdout, "lm", "train", "--out", dir, "--max-steps", "700", "--eval-interval", "100", "--seed", seed.ToString());
         if (code != 0) throw new InvalidOperationException($"lm train failed with exit code {code}.");
         var summary = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "summary.json")))!;
         var sample = new StringWriter();

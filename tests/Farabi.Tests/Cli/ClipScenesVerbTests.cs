@@ -12,15 +12,7 @@ public sealed class ClipScenesVerbTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var root = new RootCommand("test");
-        root.Subcommands.Add(ClipVerbs.Create());
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = CliApp.Run(root, args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    static (int Code, string Out, string Err) Run(params string[] args) => Farabi.Tests.Cli.CliRun.Run(args);
 
     [Fact]
     public void Scenes_writes_pngs_captions_and_a_contact_sheet_without_held_out_objects()

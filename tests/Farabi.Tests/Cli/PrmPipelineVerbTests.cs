@@ -13,15 +13,7 @@ public sealed class PrmPipelineVerbTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var root = new RootCommand("test");
-        root.Subcommands.Add(PrmCommands.Create());
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = CliApp.Run(root, args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    static (int Code, string Out, string Err) Run(params string[] args) => Farabi.Tests.Cli.CliRun.Run(args);
 
     [Fact]
     public void The_verbs_chain_through_folders_into_results_json()

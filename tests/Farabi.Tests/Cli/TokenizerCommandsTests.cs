@@ -8,15 +8,7 @@ namespace Farabi.Tests.Cli;
 /// <summary>The `farabi tokenizer` contract that scripts rely on: JSON ids on stdout, exit code 2 and one line on bad input.</summary>
 public class TokenizerCommandsTests
 {
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var root = new RootCommand("test");
-        foreach (var group in Verbs.All()) root.Subcommands.Add(group);
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = CliApp.Run(root, args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    static (int Code, string Out, string Err) Run(params string[] args) => Farabi.Tests.Cli.CliRun.Run(args);
 
     [Fact]
     public void EncodePrintsOneJsonArray()

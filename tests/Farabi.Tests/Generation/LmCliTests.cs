@@ -12,14 +12,7 @@ namespace Farabi.Tests.Generation;
 /// <summary>The scripted contract of <c>farabi lm sample</c> and <c>lm import-llama2c</c>.</summary>
 public class LmCliTests
 {
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var root = new RootCommand("test");
-        root.Subcommands.Add(LmCommands.Create());
-        var (stdout, stderr) = (new StringWriter(), new StringWriter());
-        var code = CliApp.Run(root, args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    static (int Code, string Out, string Err) Run(params string[] args) => Farabi.Tests.Cli.CliRun.Run(args);
 
     static string SavedTinyModel()
     {

@@ -12,13 +12,7 @@ namespace Farabi.Tests.Lora;
 
 public class LoraCliTests
 {
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var root = new RootCommand("test") { LoraCommands.Create() };
-        var (o, e) = (new StringWriter(), new StringWriter());
-        var code = CliApp.Run(root, args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
+    static (int Code, string Out, string Err) Run(params string[] args) => Farabi.Tests.Cli.CliRun.Run(args);
 
     /// <summary>A tiny GPT-2 folder and a trained-looking adapter for it.</summary>
     static (string Model, string Adapter, Tensor Adapted, Tensor Ids) Fixture()

@@ -67,13 +67,7 @@ public sealed class PrmCommandsTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, true);
 
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var root = new RootCommand("test") { PrmCommands.Create() };
-        var (stdout, stderr) = (new StringWriter(), new StringWriter());
-        var code = CliApp.Run(root, args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    static (int Code, string Out, string Err) Run(params string[] args) => Farabi.Tests.Cli.CliRun.Run(args);
 
     [Fact]
     public void Data_writes_jsonl_and_check_agrees_with_its_labels()
