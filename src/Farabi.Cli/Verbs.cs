@@ -14,5 +14,6 @@ static class Verbs
         yield return LoraCommands.Create();
         yield return PrmCommands.Create();
         yield return ClipVerbs.Create();
+        yield return W2sCommands.Create();
     }
 }
