@@ -145,3 +145,29 @@ public class WeakToStrongPiecesTests
         Assert.Equal(task.Train, TextClassificationTask.SyntheticNegation(400, 100, seed: 2).Train);
     }
 }
+
+public class OversightSelectionTests
+{
+    [Fact]
+    public void Student_strategy_checks_confident_disagreements_first()
+    {
+        float[] weak = [0.9f, 0.2f, 0.7f, 0.4f, 0.6f];
+        float[] student = [0.1f, 0.3f, 0.45f, 0.95f, 0.99f];
+        // Disagreements: 0 (student conf .4), 2 (.05), 3 (.45); agreements 1 and 4.
+        Assert.Equal([3, 0], Farabi.Research.Oversight.OversightSelection.Select(Farabi.Research.Oversight.OversightStrategy.StudentDisagrees, 2, weak, student));
+        Assert.Equal([3, 0, 2, 4], Farabi.Research.Oversight.OversightSelection.Select(Farabi.Research.Oversight.OversightStrategy.StudentDisagrees, 4, weak, student));
+    }
+
+    [Fact]
+    public void Ensemble_strategy_checks_the_largest_spread_and_random_is_seeded()
+    {
+        float[] weak = [0.5f, 0.5f, 0.5f, 0.5f];
+        IReadOnlyList<float>[] members = [[0.1f, 0.5f, 0.5f, 0.9f], [0.9f, 0.5f, 0.6f, 0.9f], [0.5f, 0.5f, 0.4f, 0.9f]];
+        Assert.Equal([0, 2], Farabi.Research.Oversight.OversightSelection.Select(Farabi.Research.Oversight.OversightStrategy.EnsembleDisagreement, 2, weak, ensembleClass1: members));
+        var r1 = Farabi.Research.Oversight.OversightSelection.Select(Farabi.Research.Oversight.OversightStrategy.Random, 10, new float[100], seed: 4);
+        Assert.Equal(r1, Farabi.Research.Oversight.OversightSelection.Select(Farabi.Research.Oversight.OversightStrategy.Random, 10, new float[100], seed: 4));
+        Assert.Equal(10, r1.Distinct().Count());
+        var corrected = Farabi.Research.Oversight.OversightSelection.Correct([0.9f, 0.8f, 0.1f], [0, 1, 1], [0, 2]);
+        Assert.Equal([0f, 0.8f, 1f], corrected);
+    }
+}
