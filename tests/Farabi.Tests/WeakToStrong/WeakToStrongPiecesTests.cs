@@ -171,3 +171,18 @@ public class OversightSelectionTests
         Assert.Equal([0f, 0.8f, 1f], corrected);
     }
 }
+
+public class Sst2TaskTests
+{
+    [Fact]
+    public void Sst2_adapter_reads_the_glue_folder_and_samples_by_seed()
+    {
+        var folder = Farabi.Testing.SharedData.Require("classification/sst2");
+        var task = TextClassificationTask.Sst2(folder, trainCount: 300, testCount: 100, seed: 3);
+        Assert.Equal((300, 100), (task.Train.Count, task.Test.Count));
+        Assert.All(task.Train.Concat(task.Test), e => Assert.True(e.Label is 0 or 1 && e.Text.Length > 0));
+        Assert.InRange(task.Train.Count(e => e.Label == 1), 100, 200); // SST-2 is roughly balanced (56% positive)
+        Assert.Equal(task.Train, TextClassificationTask.Sst2(folder, 300, 100, seed: 3).Train);
+        Assert.DoesNotContain(task.Train, e => e.Text == "sentence"); // the header is skipped
+    }
+}
