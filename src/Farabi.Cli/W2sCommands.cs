@@ -257,13 +257,13 @@ static class W2sCommands
             foreach (var seed in seeds)
             {
                 var stage = new WeakToStrongExperiment(task, new WeakToStrongOptions(Losses: losses)) { Progress = line => progress.Report(done, $"seed {seed}: {line}") };
-                foreach (var row in stage.Run(weak, strong, seed, via))
+                foreach (var row in stage.RunLazily(weak, strong, seed, via))
                 {
                     rows.Add(row);
                     run.AppendMetrics(System.Text.Json.JsonSerializer.SerializeToNode(row, WeakToStrongSummary.Json)!);
+                    // Written after every row so an interrupted sweep keeps what it finished.
+                    AtomicFile.WriteText(run.File("results.json"), WeakToStrongSummary.ToJson(rows) + "\n");
                 }
-                // Written after every cell so an interrupted sweep keeps what it finished.
-                AtomicFile.WriteText(run.File("results.json"), WeakToStrongSummary.ToJson(rows) + "\n");
                 progress.Report(++done);
             }
         return rows;

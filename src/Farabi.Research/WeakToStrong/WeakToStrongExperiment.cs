@@ -91,7 +91,11 @@ public sealed class WeakToStrongExperiment(TextClassificationTask task, WeakToSt
     /// <paramref name="intermediates"/>, bootstrapping: the weak model labels B, each intermediate learns from the
     /// previous labels (with the same loss) and relabels B, and the strong student learns from the last one's labels.
     /// </summary>
-    public IReadOnlyList<WeakToStrongResult> Run(IClassifierFamily weak, IClassifierFamily strong, int seed, IReadOnlyList<IClassifierFamily>? intermediates = null)
+    public IReadOnlyList<WeakToStrongResult> Run(IClassifierFamily weak, IClassifierFamily strong, int seed, IReadOnlyList<IClassifierFamily>? intermediates = null) =>
+        RunLazily(weak, strong, seed, intermediates).ToList();
+
+    /// <summary>As <see cref="Run"/>, yielding each loss's row as soon as its student is scored (long runs save as they go).</summary>
+    public IEnumerable<WeakToStrongResult> RunLazily(IClassifierFamily weak, IClassifierFamily strong, int seed, IReadOnlyList<IClassifierFamily>? intermediates = null)
     {
         var data = SplitFor(seed);
         var testLabels = task.Test.Select(e => e.Label).ToList();
@@ -107,6 +111,7 @@ public sealed class WeakToStrongExperiment(TextClassificationTask task, WeakToSt
         }
         var weakAcc = ClassifierMetrics.Accuracy(weakTest, testLabels);
         var weakAuc = ClassifierMetrics.RocAuc(weakTest, testLabels);
+        Progress?.Invoke($"{weak.Name}: test accuracy {weakAcc:F3}");
 
         Progress?.Invoke($"{strong.Name}: ceiling on B's ground truth ({data.B.Count})");
         var ceiling = strong.Train(Request(bTexts, bLabels.Select(l => (float)l).ToList(), StudentLoss.Xent, seed, data));
@@ -115,8 +120,8 @@ public sealed class WeakToStrongExperiment(TextClassificationTask task, WeakToSt
         var ceilingAcc = ClassifierMetrics.Accuracy(ceilingTest, testLabels);
         var ceilingAuc = ClassifierMetrics.RocAuc(ceilingTest, testLabels);
         var ceilingBestAcc = ClassifierMetrics.Accuracy(ceiling.WatchAtBestStep, testLabels);
+        Progress?.Invoke($"{strong.Name}: ceiling test accuracy {ceilingAcc:F3}");
 
-        var rows = new List<WeakToStrongResult>();
         foreach (var loss in options.LossList)
         {
             var labels = weakOnB;
@@ -136,7 +141,7 @@ public sealed class WeakToStrongExperiment(TextClassificationTask task, WeakToSt
             var w2sAuc = ClassifierMetrics.RocAuc(studentTest, testLabels);
             var w2sBest = ClassifierMetrics.Accuracy(student.WatchAtBestStep, testLabels);
             var pgr = PerformanceGapRecovered.Compute(weakAcc, w2sAcc, ceilingAcc);
-            rows.Add(new WeakToStrongResult
+            yield return new WeakToStrongResult
             {
                 Task = task.Name, Weak = chain, Strong = strong.Name, Loss = WeakToStrongLoss.Name(loss), Seed = seed,
                 WeakAcc = weakAcc, WeakAuc = weakAuc, CeilingAcc = ceilingAcc, CeilingAuc = ceilingAuc,
@@ -145,8 +150,7 @@ public sealed class WeakToStrongExperiment(TextClassificationTask task, WeakToSt
                 PgrBest = PerformanceGapRecovered.Compute(weakAcc, w2sBest, ceilingBestAcc).Value,
                 CeilingBeatsWeak = pgr.CeilingBeatsWeak, Agreement = ClassifierMetrics.Agreement(studentTest, weakTest),
                 WeakLabelAccOnB = ClassifierMetrics.Accuracy(labels, bLabels), BestStep = student.BestStep,
-            });
+            };
         }
-        return rows;
     }
 }
