@@ -28,5 +28,6 @@ static class Verbs
         yield return FinetuneCommands.Create();
         yield return PrmCommands.Create();
         yield return ClipVerbs.Create();
+        yield return W2sCommands.Create();
     }
 }
