@@ -50,6 +50,14 @@ public sealed class LmTrainCliTests
         }
 
         Assert.Equal(0, Run("lm", "eval", "--model", run, "--data", text, "--stride", "8"));
+
+        // lm sample encodes a text prompt with the run's tokenizer and streams the continuation as text.
+        var (code, output, _) = Farabi.Tests.Cli.CliRun.Run("lm", "sample", "--model", run, "--prompt", "The ", "--max-new-tokens", "12", "--temperature", "0", "--threads", "1");
+        Assert.Equal(0, code);
+        Assert.StartsWith("The ", output);
+        Assert.True(output.TrimEnd('\n').Length >= "The ".Length + 1, $"no text was generated: '{output}'");
+        var (_, ids, _) = Farabi.Tests.Cli.CliRun.Run("lm", "sample", "--model", run, "--prompt", "The ", "--max-new-tokens", "12", "--temperature", "0", "--threads", "1", "--print-ids");
+        Assert.Equal(4 + 12, System.Text.Json.JsonSerializer.Deserialize<int[]>(ids)!.Length);
     }
 
     [Fact]
