@@ -45,41 +45,15 @@ sealed class O200kPreTokenizer : PreTokenizer
         return ClsSlow(text, i, out width);
     }
 
-    const byte SurrogateMark = 0xFF;
-
     // Every BMP character's class, computed once (64 KB), as in PreTokenizer.Classify.
-    static readonly byte[] Bmp = BuildBmp();
+    static readonly byte[] Bmp = BuildBmpTable(c => (byte)(c < 128 ? Ascii[c] : ClassOf(c)));
 
-    static byte[] BuildBmp()
-    {
-        var t = new byte[65536];
-        Span<char> one = stackalloc char[1];
-        for (var c = 0; c < 65536; c++)
-        {
-            if (char.IsSurrogate((char)c)) { t[c] = SurrogateMark; continue; }
-            one[0] = (char)c;
-            t[c] = (byte)(c < 128 ? Ascii[c] : ClsSlow(one, 0, out _));
-        }
-        return t;
-    }
+    static K ClsSlow(ReadOnlySpan<char> text, int i, out int width) => ClassOf(CodePointAt(text, i, out width));
 
-    static K ClsSlow(ReadOnlySpan<char> text, int i, out int width)
+    static K ClassOf(int codePoint)
     {
-        var c = text[i];
-        UnicodeCategory cat;
-        if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
-        {
-            width = 2;
-            cat = CharUnicodeInfo.GetUnicodeCategory(char.ConvertToUtf32(c, text[i + 1]));
-        }
-        else
-        {
-            width = 1;
-            // Whitespace as the reference vectors (js-tiktoken) define \s: Unicode White_Space except
-            // U+0085 (NEL), which JavaScript's \s leaves out; .NET's char.IsWhiteSpace includes it.
-            if (c != '\u0085' && char.IsWhiteSpace(c)) return K.Space;
-            cat = CharUnicodeInfo.GetUnicodeCategory(c);
-        }
+        if (IsPatternSpace(codePoint)) return K.Space;
+        var cat = CharUnicodeInfo.GetUnicodeCategory(codePoint);
         return cat switch
         {
             UnicodeCategory.UppercaseLetter or UnicodeCategory.TitlecaseLetter => K.Upper,

@@ -102,42 +102,49 @@ public abstract class PreTokenizer
         return ClassifySlow(text, i, out width);
     }
 
-    const byte SurrogateMark = 0xFF;
+    /// <summary>Marks surrogates in a table built by <see cref="BuildBmpTable"/>: they need their pair.</summary>
+    protected internal const byte SurrogateMark = 0xFF;
 
     // Every BMP character's class, computed once (64 KB): Persian, CJK and other non-ASCII text then
-    // classifies with one load instead of a Unicode category lookup. Surrogates need their pair.
-    static readonly byte[] BmpClass = BuildBmpTable();
+    // classifies with one load instead of a Unicode category lookup.
+    static readonly byte[] BmpClass = BuildBmpTable(c => (byte)(c < 128 ? AsciiClass[c] : ClassOf(c)));
 
-    static byte[] BuildBmpTable()
+    /// <summary>
+    /// A 64 KB table of <paramref name="classOf"/> for every BMP character, with <see cref="SurrogateMark"/> at
+    /// surrogates; the pre-tokenizers with finer classes (o200k) build theirs the same way.
+    /// </summary>
+    protected internal static byte[] BuildBmpTable(Func<int, byte> classOf)
     {
         var t = new byte[65536];
-        Span<char> one = stackalloc char[1];
-        for (var c = 0; c < 65536; c++)
-        {
-            if (char.IsSurrogate((char)c)) { t[c] = SurrogateMark; continue; }
-            one[0] = (char)c;
-            t[c] = (byte)(c < 128 ? AsciiClass[c] : ClassifySlow(one, 0, out _));
-        }
+        for (var c = 0; c < 65536; c++) t[c] = char.IsSurrogate((char)c) ? SurrogateMark : classOf(c);
         return t;
     }
 
-    static CharClass ClassifySlow(ReadOnlySpan<char> text, int i, out int width)
+    /// <summary>The code point at <paramref name="i"/> (a surrogate pair decoded, a lone surrogate as itself) and its UTF-16 width.</summary>
+    protected internal static int CodePointAt(ReadOnlySpan<char> text, int i, out int width)
     {
         var c = text[i];
-        UnicodeCategory cat;
         if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
         {
             width = 2;
-            cat = CharUnicodeInfo.GetUnicodeCategory(char.ConvertToUtf32(c, text[i + 1]));
+            return char.ConvertToUtf32(c, text[i + 1]);
         }
-        else
-        {
-            width = 1;
-            // Whitespace as the reference vectors (js-tiktoken) define \s: Unicode White_Space except
-            // U+0085 (NEL), which JavaScript's \s leaves out; .NET's char.IsWhiteSpace includes it.
-            if (c != '\u0085' && char.IsWhiteSpace(c)) return CharClass.Space;
-            cat = CharUnicodeInfo.GetUnicodeCategory(c);
-        }
+        width = 1;
+        return c;
+    }
+
+    /// <summary>
+    /// Whitespace as the reference vectors (js-tiktoken) define \s: Unicode White_Space except U+0085 (NEL),
+    /// which JavaScript's \s leaves out; .NET's char.IsWhiteSpace includes it. All of it is in the BMP.
+    /// </summary>
+    protected internal static bool IsPatternSpace(int codePoint) => codePoint < 0x10000 && codePoint != 0x85 && char.IsWhiteSpace((char)codePoint);
+
+    static CharClass ClassifySlow(ReadOnlySpan<char> text, int i, out int width) => ClassOf(CodePointAt(text, i, out width));
+
+    static CharClass ClassOf(int codePoint)
+    {
+        if (IsPatternSpace(codePoint)) return CharClass.Space;
+        var cat = CharUnicodeInfo.GetUnicodeCategory(codePoint);
         return cat switch
         {
             UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter
