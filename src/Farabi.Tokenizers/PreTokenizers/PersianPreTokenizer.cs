@@ -54,16 +54,7 @@ public sealed class PersianPreTokenizer : PreTokenizer
     public override int PieceEnd(ReadOnlySpan<char> text, int start)
     {
         var c = text[start];
-        if (c == '\'' && start + 1 < text.Length)
-        {
-            var d = text[start + 1];
-            if (d is 's' or 't' or 'm' or 'd') return start + 2;
-            if (start + 2 < text.Length)
-            {
-                var e = text[start + 2];
-                if ((d == 'r' && e == 'e') || (d == 'v' && e == 'e') || (d == 'l' && e == 'l')) return start + 3;
-            }
-        }
+        if (ContractionEnd(text, start) is var contraction and > 0) return contraction;
         var i = start;
         var k = KindAt(text, i, out var w);
         if (c == ' ' && i + 1 < text.Length)

@@ -154,6 +154,23 @@ public abstract class PreTokenizer
         };
     }
 
+    /// <summary>
+    /// GPT-2's case-sensitive contractions <c>'s|'t|'re|'ve|'m|'ll|'d</c>: the end of the one at
+    /// <paramref name="start"/>, or -1 when none starts there.
+    /// </summary>
+    protected internal static int ContractionEnd(ReadOnlySpan<char> text, int start)
+    {
+        if (text[start] != '\'' || start + 1 >= text.Length) return -1;
+        var d = text[start + 1];
+        if (d is 's' or 't' or 'm' or 'd') return start + 2;
+        if (start + 2 < text.Length)
+        {
+            var e = text[start + 2];
+            if ((d == 'r' && e == 'e') || (d == 'v' && e == 'e') || (d == 'l' && e == 'l')) return start + 3;
+        }
+        return -1;
+    }
+
     /// <summary>The end of the run of characters of class <paramref name="cls"/> starting at <paramref name="i"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     protected internal static int RunEnd(ReadOnlySpan<char> text, int i, CharClass cls)
@@ -231,16 +248,7 @@ sealed class Gpt2PreTokenizer : PreTokenizer
     public override int PieceEnd(ReadOnlySpan<char> text, int start)
     {
         var c = text[start];
-        if (c == '\'' && start + 1 < text.Length)
-        {
-            var d = text[start + 1];
-            if (d is 's' or 't' or 'm' or 'd') return start + 2;
-            if (start + 2 < text.Length)
-            {
-                var e = text[start + 2];
-                if ((d == 'r' && e == 'e') || (d == 'v' && e == 'e') || (d == 'l' && e == 'l')) return start + 3;
-            }
-        }
+        if (ContractionEnd(text, start) is var contraction and > 0) return contraction;
         var i = start;
         var k = Classify(text, i, out var w);
         if (c == ' ' && i + 1 < text.Length)
@@ -251,19 +259,8 @@ sealed class Gpt2PreTokenizer : PreTokenizer
         return k switch
         {
             CharClass.Letter or CharClass.Number => RunEnd(text, i + w, k),
-            CharClass.Other => OtherRunEnd(text, i + w),
+            CharClass.Other => RunEnd(text, i + w, CharClass.Other),
             _ => WhitespaceEnd(text, start),
         };
-    }
-
-    static int OtherRunEnd(ReadOnlySpan<char> text, int i)
-    {
-        while (i < text.Length)
-        {
-            var k = Classify(text, i, out var w);
-            if (k != CharClass.Other) break;
-            i += w;
-        }
-        return i;
     }
 }
