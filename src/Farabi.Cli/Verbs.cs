@@ -28,7 +28,7 @@ static class Verbs
         yield return FinetuneCommands.Create();
         yield return PrmCommands.Create();
         yield return ClipVerbs.Create();
-        yield return W2sCommands.Create();
+        yield return W2sVisionCommands.AddTo(W2sCommands.Create());
         yield return TowersCommands.Create();
     }
 }
