@@ -46,7 +46,7 @@ static class TowersCommands
                 var lines = File.ReadLines(textPath).Where(l => l.Length > 0).Take(max).ToArray();
                 using var tower = new MiniLmEncoder(parse.GetValue(threads));
                 using var bar = new ProgressBar("embed texts", lines.Length, stderr);
-                vectors = store.Embed(tower, lines, new Progress<int>(d => bar.Report(d)));
+                vectors = store.Embed(tower, lines, new BarProgress(bar));
                 (n, towerName) = (lines.Length, tower.Name);
             }
             else
@@ -65,7 +65,7 @@ static class TowersCommands
                 }
                 using var tower = new ResNet18Featurizer(parse.GetValue(threads));
                 using var bar = new ProgressBar("embed images", set.Count, stderr);
-                vectors = store.Embed(tower, set.Images, new Progress<int>(d => bar.Report(d)));
+                vectors = store.Embed(tower, set.Images, new BarProgress(bar));
                 (n, towerName, labels) = (set.Count, tower.Name, set.Labels.ToArray());
             }
             double seconds = clock.Elapsed.TotalSeconds;
@@ -84,5 +84,11 @@ static class TowersCommands
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Forwards counts to the bar synchronously (<see cref="Progress{T}"/> would post them to the thread pool, out of order).</summary>
+    sealed class BarProgress(ProgressBar bar) : IProgress<int>
+    {
+        public void Report(int value) => bar.Report(value);
     }
 }
