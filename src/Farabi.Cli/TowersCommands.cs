@@ -27,6 +27,8 @@ static class TowersCommands
             { texts, cifar, images, limit, output, cache, threads };
         command.SetAction(parse =>
         {
+            var stdout = parse.InvocationConfiguration.Output;
+            var stderr = parse.InvocationConfiguration.Error;
             string? textPath = parse.GetValue(texts), cifarPath = parse.GetValue(cifar), folder = parse.GetValue(images);
             if (new[] { textPath, cifarPath, folder }.Count(p => p is not null) != 1)
                 throw new UserError("Give exactly one of --texts, --cifar10 or --images.");
@@ -43,8 +45,8 @@ static class TowersCommands
                 if (!File.Exists(textPath)) throw new FileNotFoundException($"--texts file '{textPath}' does not exist.", textPath);
                 var lines = File.ReadLines(textPath).Where(l => l.Length > 0).Take(max).ToArray();
                 using var tower = new MiniLmEncoder(parse.GetValue(threads));
-                using var bar = new ProgressBar("embed texts", lines.Length);
-                vectors = store.Embed(tower, lines, new Progress<int>(d => bar.Report(d)));
+                using var bar = new ProgressBar("embed texts", lines.Length, stderr);
+                vectors = store.Embed(tower, lines, new BarProgress(bar));
                 (n, towerName) = (lines.Length, tower.Name);
             }
             else
@@ -62,8 +64,8 @@ static class TowersCommands
                     set = set.Take(max);
                 }
                 using var tower = new ResNet18Featurizer(parse.GetValue(threads));
-                using var bar = new ProgressBar("embed images", set.Count);
-                vectors = store.Embed(tower, set.Images, new Progress<int>(d => bar.Report(d)));
+                using var bar = new ProgressBar("embed images", set.Count, stderr);
+                vectors = store.Embed(tower, set.Images, new BarProgress(bar));
                 (n, towerName, labels) = (set.Count, tower.Name, set.Labels.ToArray());
             }
             double seconds = clock.Elapsed.TotalSeconds;
@@ -77,10 +79,16 @@ static class TowersCommands
             }
             var table = new TextTable("tower", "items", "dim", "seconds", "items/s");
             table.Add(towerName, n.ToString("N0"), vectors[0].Length.ToString(), seconds.ToString("F1"), (n / Math.Max(seconds, 1e-9)).ToString("F1"));
-            Console.Error.Write(table.ToText());
-            Console.Out.WriteLine(new JsonObject { ["tower"] = towerName, ["items"] = n, ["dim"] = vectors[0].Length, ["seconds"] = Math.Round(seconds, 2), ["cache"] = store.TowerDirectory(towerName) }.ToJsonString());
+            stderr.Write(table.ToText());
+            stdout.WriteLine(new JsonObject { ["tower"] = towerName, ["items"] = n, ["dim"] = vectors[0].Length, ["seconds"] = Math.Round(seconds, 2), ["cache"] = store.TowerDirectory(towerName) }.ToJsonString());
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Forwards counts to the bar synchronously (<see cref="Progress{T}"/> would post them to the thread pool, out of order).</summary>
+    sealed class BarProgress(ProgressBar bar) : IProgress<int>
+    {
+        public void Report(int value) => bar.Report(value);
     }
 }

@@ -10,12 +10,16 @@ namespace Farabi.Towers;
 /// Keeps the frozen towers' outputs on disk, item by item, so that a probe or projection trained many times
 /// (seeds, losses, oversight rounds, class subsets) embeds each text or image once. Each tower has a folder of
 /// shard files (safetensors: <c>keys</c> U8 [n, 16], the first 16 bytes of each item's SHA-256, and
-/// <c>embeddings</c> F32 [n, d]); a call embeds only the items no shard holds and adds them as a new shard,
-/// written to a temporary file and renamed, so concurrent runs never see half a shard.
+/// <c>embeddings</c> F32 [n, d]); a call embeds only the items no shard holds and adds them as new shards of
+/// <see cref="ShardSize"/> items, each written to a temporary file and renamed, so concurrent runs never see half a
+/// shard and an interrupted run keeps every finished shard.
 /// </summary>
 public sealed class EmbeddingCache
 {
     const int KeyBytes = 16;
+
+    /// <summary>Items embedded and written per shard: an interrupted run loses at most this many.</summary>
+    public int ShardSize { get; init; } = 256;
 
     /// <summary>A cache in <paramref name="directory"/> (default: <see cref="DefaultDirectory"/>).</summary>
     public EmbeddingCache(string? directory = null) => Directory = directory ?? DefaultDirectory;
@@ -35,12 +39,15 @@ public sealed class EmbeddingCache
         }
     }
 
-    /// <summary>Embeddings of <paramref name="texts"/> by <paramref name="embedder"/>; cached items are read, the rest computed.</summary>
+    /// <summary>
+    /// Embeddings of <paramref name="texts"/> by <paramref name="embedder"/>; cached items are read, the rest computed.
+    /// <paramref name="progress"/> receives the number of items available so far (cached ones count at once).
+    /// </summary>
     public float[][] Embed(ITextEmbedder embedder, IReadOnlyList<string> texts, IProgress<int>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(texts);
         var keys = texts.Select(t => Key(Encoding.UTF8.GetBytes(t), prefix: [])).ToArray();
-        return GetOrCompute(embedder.Name, embedder.Dimension, keys, missing => embedder.Embed(missing.Select(i => texts[i]).ToArray(), progress));
+        return GetOrCompute(embedder.Name, embedder.Dimension, keys, (missing, p) => embedder.Embed(missing.Select(i => texts[i]).ToArray(), p), progress);
     }
 
     /// <summary>Features of <paramref name="images"/> by <paramref name="embedder"/>; cached items are read, the rest computed.</summary>
@@ -49,7 +56,7 @@ public sealed class EmbeddingCache
         ArgumentNullException.ThrowIfNull(images);
         // The size is part of the key: the same bytes read as 32×48 or 48×32 are different images.
         var keys = images.Select(im => Key(im.Pixels, prefix: [.. BitConverter.GetBytes(im.Width), .. BitConverter.GetBytes(im.Height)])).ToArray();
-        return GetOrCompute(embedder.Name, embedder.Dimension, keys, missing => embedder.Embed(missing.Select(i => images[i]).ToArray(), progress));
+        return GetOrCompute(embedder.Name, embedder.Dimension, keys, (missing, p) => embedder.Embed(missing.Select(i => images[i]).ToArray(), p), progress);
     }
 
     /// <summary>The folder of <paramref name="towerName"/>'s shards.</summary>
@@ -64,7 +71,7 @@ public sealed class EmbeddingCache
         return Convert.ToHexString(hash.GetHashAndReset(), 0, KeyBytes);
     }
 
-    float[][] GetOrCompute(string towerName, int dimension, string[] keys, Func<int[], float[][]> compute)
+    float[][] GetOrCompute(string towerName, int dimension, string[] keys, Func<int[], IProgress<int>?, float[][]> compute, IProgress<int>? progress)
     {
         string folder = TowerDirectory(towerName);
         var known = ReadShards(folder, dimension);
@@ -76,19 +83,23 @@ public sealed class EmbeddingCache
             if (known.TryGetValue(keys[i], out var v)) result[i] = v;
             else if (firstOfKey.TryAdd(keys[i], i)) missing.Add(i);
         }
-        if (missing.Count > 0)
+        progress?.Report(keys.Length - missing.Count);
+        // Embed in chunks and write each as its own shard, so an interrupted run keeps what it has done.
+        for (int start = 0; start < missing.Count; start += ShardSize)
         {
-            var computed = compute([.. missing]);
-            for (int m = 0; m < missing.Count; m++)
+            var chunk = missing.GetRange(start, Math.Min(ShardSize, missing.Count - start));
+            int before = keys.Length - missing.Count + start;
+            var computed = compute([.. chunk], progress is null ? null : new OffsetProgress(progress, before));
+            for (int m = 0; m < chunk.Count; m++)
             {
                 if (computed[m].Length != dimension)
-                    throw new InvalidOperationException($"Tower {towerName} returned {computed[m].Length} values for item {missing[m]}, expected {dimension}.");
-                result[missing[m]] = computed[m];
+                    throw new InvalidOperationException($"Tower {towerName} returned {computed[m].Length} values for item {chunk[m]}, expected {dimension}.");
+                result[chunk[m]] = computed[m];
             }
-            WriteShard(folder, missing.Select(i => keys[i]).ToArray(), computed, dimension, towerName);
-            // Repeated items take the vector of their first occurrence.
-            for (int i = 0; i < keys.Length; i++) result[i] ??= result[firstOfKey[keys[i]]];
+            WriteShard(folder, chunk.Select(i => keys[i]).ToArray(), computed, dimension, towerName);
         }
+        // Repeated items take the vector of their first occurrence.
+        for (int i = 0; i < keys.Length; i++) result[i] ??= result[firstOfKey[keys[i]]];
         return result;
     }
 
@@ -126,5 +137,11 @@ public sealed class EmbeddingCache
         Safetensors.Save(Path.Combine(folder, name),
             [new("embeddings", tensor(flat, [keys.Length, dimension])), new("keys", tensor(keyBytes, [keys.Length, KeyBytes]))],
             new Dictionary<string, string> { ["tower"] = towerName });
+    }
+
+    /// <summary>Reports a chunk's own count shifted by the items done before it, on the caller's thread.</summary>
+    sealed class OffsetProgress(IProgress<int> inner, int offset) : IProgress<int>
+    {
+        public void Report(int value) => inner.Report(offset + value);
     }
 }

@@ -140,6 +140,44 @@ public sealed class EmbeddingCacheTests
     }
 
     [Fact]
+    public void Work_is_kept_shard_by_shard_so_an_interrupted_run_resumes()
+    {
+        var cache = new EmbeddingCache(TempDir()) { ShardSize = 2 };
+        var failing = new FailingEmbedder(failAfterCalls: 2);
+        string[] items = ["a", "bb", "ccc", "dddd", "eeeee"];
+        Assert.Throws<IOException>(() => cache.Embed(failing, items));
+        Assert.Equal(2, Directory.GetFiles(cache.TowerDirectory(failing.Name), "*.safetensors").Length);
+        // The rerun embeds only the last item; counts reported are cumulative and end at the total.
+        var resumed = new FailingEmbedder(failAfterCalls: int.MaxValue);
+        var seen = new List<int>();
+        var v = cache.Embed(resumed, items, new ListProgress(seen));
+        Assert.Equal(new[] { "eeeee" }, resumed.Embedded);
+        Assert.Equal(new[] { 4, 5 }, seen);
+        Assert.Equal(items.Select(t => (float)t.Length), v.Select(x => x[0]));
+    }
+
+    sealed class ListProgress(List<int> seen) : IProgress<int>
+    {
+        public void Report(int value) => seen.Add(value);
+    }
+
+    sealed class FailingEmbedder(int failAfterCalls) : ITextEmbedder
+    {
+        int calls;
+        public List<string> Embedded { get; } = [];
+        public string Name => "failing";
+        public int Dimension => 1;
+        public float[][] Embed(IReadOnlyList<string> texts, IProgress<int>? progress = null)
+        {
+            if (calls++ == failAfterCalls) throw new IOException("simulated crash");
+            Embedded.AddRange(texts);
+            for (int i = 0; i < texts.Count; i++) progress?.Report(i + 1);
+            return texts.Select(t => new float[] { t.Length }).ToArray();
+        }
+        public void Dispose() { }
+    }
+
+    [Fact]
     public void Images_of_the_same_bytes_but_another_shape_are_different_items()
     {
         var cache = new EmbeddingCache(TempDir());
