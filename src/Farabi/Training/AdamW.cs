@@ -106,16 +106,21 @@ public sealed class AdamW : IDisposable
         var biasCorrection2Sqrt = Math.Sqrt(1 - Math.Pow(Beta2, StepCount));
         var stepSize = lr / biasCorrection1;
         using var _ = no_grad();
+        // Explicit scalars held until the method ends: an implicitly converted Scalar is unreachable once its handle is
+        // read, so the GC may finalize (free) it while libtorch still reads it, a rare use-after-free that aborts long
+        // runs in Scalar::toFloat.
+        using Scalar decay = 1 - lr * WeightDecay, beta1 = Beta1, oneMinusBeta1 = 1 - Beta1, beta2 = Beta2, oneMinusBeta2 = 1 - Beta2,
+            correction2 = biasCorrection2Sqrt, epsilon = Epsilon, minusStep = -stepSize;
         foreach (var p in parameters)
         {
             using var scope = NewDisposeScope();
             var g = p.Parameter.grad;
             if (g is null) continue;
-            if (p.Decay && WeightDecay != 0) p.Parameter.mul_(1 - lr * WeightDecay);
-            p.ExpAvg.mul_(Beta1).add_(g, alpha: 1 - Beta1);
-            p.ExpAvgSq.mul_(Beta2).addcmul_(g, g, value: 1 - Beta2);
-            var denom = p.ExpAvgSq.sqrt().div_(biasCorrection2Sqrt).add_(Epsilon);
-            p.Parameter.addcdiv_(p.ExpAvg, denom, value: -stepSize);
+            if (p.Decay && WeightDecay != 0) p.Parameter.mul_(decay);
+            p.ExpAvg.mul_(beta1).add_(g, alpha: oneMinusBeta1);
+            p.ExpAvgSq.mul_(beta2).addcmul_(g, g, value: oneMinusBeta2);
+            var denom = p.ExpAvgSq.sqrt().div_(correction2).add_(epsilon);
+            p.Parameter.addcdiv_(p.ExpAvg, denom, value: minusStep);
         }
     }
 
