@@ -84,9 +84,9 @@ static class W2sVisionCommands
                 var store = new EmbeddingCache(p.GetValue(cache));
                 using var tower = new ResNet18Featurizer(p.GetValue(threads));
                 // Only images missing from the cache are embedded; a warm cache makes this instant.
-                using (var bar = new ProgressBar("ResNet18 features (uncached images)", trainSet.Count))
+                using (var bar = new ProgressBar("ResNet18 features, train (cached ones count at once)", trainSet.Count))
                     trainFeatures = store.Embed(tower, trainSet.Images, new Progress<int>(d => bar.Report(d)));
-                using (var bar = new ProgressBar("ResNet18 features (uncached images)", testSet.Count))
+                using (var bar = new ProgressBar("ResNet18 features, test (cached ones count at once)", testSet.Count))
                     testFeatures = store.Embed(tower, testSet.Images, new Progress<int>(d => bar.Report(d)));
             }
             var classes = trainSet.ClassNames.Count;
@@ -99,7 +99,7 @@ static class W2sVisionCommands
             {
                 verb = "w2s vision", train_data = p.GetValue(trainData), test_data = p.GetValue(testData), train = trainSet.Count, test = testSet.Count,
                 weak = p.GetValue(weak), strong = p.GetValue(strong), via = p.GetValue(via), losses = p.GetValue(losses), seeds = p.GetValue(seeds),
-                alpha_max = p.GetValue(alphaMax), cnn = cnnOptions, probe = probeOptions, threads = p.GetValue(threads),
+                alpha_max = p.GetValue(alphaMax), cnn = Config(cnnOptions), probe = Config(probeOptions), threads = p.GetValue(threads),
             });
             var rows = new List<WeakToStrongResult>();
             var seedCount = p.GetValue(seeds);
@@ -128,6 +128,9 @@ static class W2sVisionCommands
         });
         return cmd;
     }
+
+    static object Config(ImageTrainingOptions o) =>
+        new { steps = o.Steps, batch = o.BatchSize, lr = o.LearningRate, weight_decay = o.WeightDecay, eval_every = o.EvalEvery };
 
     static IReadOnlyList<StudentLoss> ParseLosses(string list)
     {

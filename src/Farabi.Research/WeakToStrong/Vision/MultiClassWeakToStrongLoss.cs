@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Farabi.Research.WeakToStrong.Vision;
@@ -46,11 +47,18 @@ public static class MultiClassWeakToStrongLoss
         return (-(target * logProbs).sum(1).mean()).MoveToOuterDisposeScope();
     }
 
-    static Tensor Mix(Tensor weak, Tensor hardened, double alpha) => weak * (1 - alpha) + hardened * alpha;
+    // Scalars are explicit and disposed after use: an implicitly converted one can be finalized by the GC while libtorch
+    // still reads it (see Farabi.Training.AdamW.Step).
+    static Tensor Mix(Tensor weak, Tensor hardened, double alpha)
+    {
+        using Scalar keep = 1 - alpha, mix = alpha;
+        return weak.mul(keep).add_(hardened.mul(mix));
+    }
 
     static Tensor Product(Tensor logProbs, Tensor targets)
     {
+        using Scalar tiny = 1e-12;
         var product = logProbs.detach().exp() * targets;
-        return product / product.sum(1, keepdim: true).clamp_min(1e-12);
+        return product / product.sum(1, keepdim: true).clamp_min(tiny);
     }
 }
