@@ -17,6 +17,8 @@ namespace Farabi.Cli;
 static partial class ClipVerbs
 {
     const string DefaultCifar = "../shared/data/images/cifar10/test-2k.bin.gz";
+    const string DefaultCifarTrain = "../shared/data/images/cifar10/train-10k.bin.gz";
+    const string DefaultMnist = "../shared/data/images/mnist/t10k-images-idx3-ubyte.gz";
 
     static Option<string[]> HoldOutOption() => new("--hold-out")
     {
@@ -46,10 +48,14 @@ static partial class ClipVerbs
             Description = "libtorch threads; 1 is fastest for these tiny models on a shared machine (more threads spin-wait for each other).",
             DefaultValueFactory = _ => 1,
         };
-        var dataset = new Option<string>("--dataset") { Description = "scenes (built in) or cifar10 (--data, --test-data; --hold-out names classes).", DefaultValueFactory = _ => "scenes" };
-        dataset.AcceptOnlyFromAmong("scenes", "cifar10");
-        var data = new Option<string>("--data") { Description = "CIFAR-10 training batch for --dataset cifar10.", DefaultValueFactory = _ => "../shared/data/images/cifar10/train-10k.bin.gz" };
-        var testData = new Option<string>("--test-data") { Description = "CIFAR-10 test batch for --dataset cifar10.", DefaultValueFactory = _ => DefaultCifar };
+        var dataset = new Option<string>("--dataset")
+        {
+            Description = "scenes (built in), cifar10 or mnist (--data, --test-data; --hold-out names classes; --train-scenes/--test-scenes count images).",
+            DefaultValueFactory = _ => "scenes",
+        };
+        dataset.AcceptOnlyFromAmong("scenes", "cifar10", "mnist");
+        var data = new Option<string?>("--data") { Description = "Training images for cifar10 (default " + DefaultCifarTrain + ") or mnist (default " + DefaultMnist + ")." };
+        var testData = new Option<string?>("--test-data") { Description = "Test images for cifar10 (default " + DefaultCifar + "); for mnist, default: the last 2000 records of --data." };
         var command = new Command("train", "Train a tiny CLIP on procedural scenes with held-out colour-shape combinations; zero-shot vs linear probe vs chance.")
         {
             steps, batch, lr, size, patch, width, layers, tower, trainScenes, testScenes, holdOut, seed, outDir, threads, dataset, data, testData,
@@ -58,9 +64,10 @@ static partial class ClipVerbs
         {
             var stdout = parse.InvocationConfiguration.Output;
             var stderr = parse.InvocationConfiguration.Error;
-            var cifar = parse.GetValue(dataset) == "cifar10";
-            var held = parse.GetValue(holdOut) is { Length: > 0 } h ? h : cifar ? ["cat", "truck"] : d.HeldOut.ToArray();
-            if (!cifar) _ = HeldOutCombinations.Parse(held); // a bad word is a FormatException naming it, before any work
+            var ds = parse.GetValue(dataset)!;
+            var classSet = ds != "scenes";
+            var held = parse.GetValue(holdOut) is { Length: > 0 } h ? h : classSet ? DefaultHeldOutClasses(ds) : d.HeldOut.ToArray();
+            if (!classSet) _ = HeldOutCombinations.Parse(held); // a bad word is a FormatException naming it, before any work
             var options = new ClipSceneOptions
             {
                 ImageSize = parse.GetValue(size), PatchSize = parse.GetValue(patch), Width = parse.GetValue(width), Layers = parse.GetValue(layers),
@@ -76,13 +83,25 @@ static partial class ClipVerbs
             var run = RunFolder.Create("clip train", parse.GetValue(outDir));
             run.WriteConfig(new
             {
-                verb = "clip train", dataset = "scenes", options.ImageSize, options.PatchSize, options.Width, options.Layers, options.Heads,
+                verb = "clip train", dataset = ds, data = parse.GetValue(data), test_data = parse.GetValue(testData), options.ImageSize, options.PatchSize, options.Width, options.Layers, options.Heads,
                 options.ProjectionDim, options.Tower, options.TrainScenes, options.TestScenes, hold_out = held, options.Seed,
                 options.Training.Steps, options.Training.BatchSize, options.Training.LearningRate, options.Training.WarmupSteps, options.Training.WeightDecay,
             });
-            if (cifar)
+            if (classSet)
             {
-                var cifarTable = RunCifar(options, parse.GetValue(data)!, parse.GetValue(testData)!, held, run, stderr, cancel);
+                var (trainSet, testSet) = LoadClassSets(ds, parse.GetValue(data), parse.GetValue(testData), options.TrainScenes, options.TestScenes);
+                var templates = ClassSetTemplates(ds);
+                ClassSetResult r;
+                using (var progress = new ProgressBar("clip train", options.Training.Steps, stderr))
+                    r = ClipClassSetExperiment.Run(trainSet, testSet, held, templates, options with { ContextLength = 24 }, StepReporter(progress, run, options.Training.Steps), cancel);
+                var scorer = (ClipScorer)r.Scorer;
+                scorer.Model.Save(run.File("model"));
+                ((CaptionWordTokenizer)scorer.Tokenizer).Save(run.File("model"));
+                var description = $"A tiny CLIP ({options.Tower}, width {options.Width}, {options.Layers} layers) trained from scratch for {r.Losses.Count} steps on " +
+                    $"{trainSet.Count} {ds} images minus the held-out classes, each captioned with one of {templates.Count} templates. An unseen class name is " +
+                    "a word the text tower never trained on, so zero-shot on held-out classes near chance is the expected honest result for a model trained " +
+                    "on a handful of words.";
+                var cifarTable = ReportClassSet(r, "clip train", ds, held, templates, testSet, trainSet.Count, run, description);
                 stdout.Write(cifarTable.ToText());
                 stdout.WriteLine($"wrote model, results.json, report.md and plots to {run.Path}");
                 return Task.FromResult(0);
@@ -135,50 +154,6 @@ static partial class ClipVerbs
         });
         run.WriteReport(ReportMarkdown(result, options));
         return result;
-    }
-
-    /// <summary>CIFAR-10 with held-out classes: train on the others' templated captions, zero-shot on the held-out ones.</summary>
-    static TextTable RunCifar(ClipSceneOptions options, string trainPath, string testPath, string[] held, RunFolder run, TextWriter stderr, CancellationToken cancel)
-    {
-        foreach (var path in new[] { trainPath, testPath })
-            if (!File.Exists(path)) throw new FileNotFoundException($"CIFAR-10 file '{path}' does not exist; pass --data and --test-data with CIFAR-10 binary batches (.bin or .bin.gz).", path);
-        var train = Cifar10.Load(trainPath, options.TrainScenes);
-        var test = Cifar10.Load(testPath, options.TestScenes);
-        ClipClassSetResult r;
-        using (var progress = new ProgressBar("clip train", options.Training.Steps, stderr))
-        {
-            r = ClipClassSetExperiment.Run(train, test, held, PromptTemplates.Cifar10, options with { ContextLength = 24 }, s =>
-            {
-                progress.Report(s.Step, $"loss {s.Loss:F3} scale {s.LogitScale:F1}");
-                if (s.Step % 10 == 0 || s.Step == options.Training.Steps)
-                    run.AppendMetrics(new { step = s.Step, loss = s.Loss, lr = s.LearningRate, logit_scale = s.LogitScale, seconds = s.Seconds });
-            }, cancel);
-        }
-        var modelDir = run.File("model");
-        r.Scorer.Model.Save(modelDir);
-        ((CaptionWordTokenizer)r.Scorer.Tokenizer).Save(modelDir);
-        new Plots.LinePlot { Title = "CLIP contrastive loss (CIFAR-10)", XLabel = "step", YLabel = "InfoNCE loss", Markers = false }
-            .Add("train", r.Losses.ToList()).SavePng(run.File("loss.png"));
-        SaveConfusion(r.ZeroShotUnseen, run.File("confusion-held-out.png"), "Zero-shot on held-out CIFAR-10 classes (rows: true, columns: predicted)");
-        run.WriteJson("results.json", new
-        {
-            dataset = "cifar10", zero_shot_top1 = r.ZeroShotUnseen.Top1, zero_shot_top5 = r.ZeroShotUnseen.Top5, zero_shot_seen_top1 = r.ZeroShotSeen.Top1,
-            probe_top1 = r.ProbeUnseenTop1, chance = r.Chance, held_out_classes = held, train_images = options.TrainScenes, test_images = options.TestScenes,
-            final_loss = r.Losses.Count > 0 ? r.Losses[^1] : double.NaN, train_seconds = r.TrainSeconds,
-        });
-        var table = new TextTable("CIFAR-10 test images", "zero-shot top-1", "zero-shot top-5", "linear probe top-1", "chance")
-            .Add($"held-out classes ({string.Join(", ", held)})", r.ZeroShotUnseen.Top1, r.ZeroShotUnseen.Top5, r.ProbeUnseenTop1, r.Chance)
-            .Add("training classes", r.ZeroShotSeen.Top1, r.ZeroShotSeen.Top5, "", r.Chance);
-        run.WriteReport(new StringBuilder()
-            .AppendLine("# clip train (CIFAR-10, held-out classes)").AppendLine()
-            .AppendLine($"A tiny CLIP ({options.Tower}, width {options.Width}, {options.Layers} layers) trained from scratch for {r.Losses.Count} steps on " +
-                        $"{options.TrainScenes} CIFAR-10 images minus the held-out classes ({string.Join(", ", held)}), each captioned with one of CLIP's 18 " +
-                        "CIFAR-10 templates. Zero-shot picks among all 10 class names (templates ensembled). An unseen class name is a word the text " +
-                        "tower never trained on, so zero-shot on held-out classes near or below chance is the expected honest result for a model " +
-                        "trained on 10 words; the linear probe is fitted on labelled test images of every class.").AppendLine()
-            .Append(table.ToMarkdown()).AppendLine()
-            .AppendLine("![loss](loss.png)").AppendLine("![confusion](confusion-held-out.png)").ToString());
-        return table;
     }
 
     static TextTable ResultTable(ClipSceneResult r) => new TextTable("test images", "zero-shot top-1", "zero-shot top-5", "linear probe top-1", "chance")

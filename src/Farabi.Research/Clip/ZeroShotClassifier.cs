@@ -48,10 +48,10 @@ public sealed class ZeroShotClassifier : IDisposable
     public IReadOnlyList<string> ClassNames { get; }
     /// <summary>The templates ensembled per class.</summary>
     public IReadOnlyList<string> Templates { get; }
-    readonly ClipScorer scorer;
+    readonly IImageTextScorer scorer;
 
     /// <summary>Embeds every class name in every template with <paramref name="scorer"/>.</summary>
-    public ZeroShotClassifier(ClipScorer scorer, IReadOnlyList<string> classNames, IReadOnlyList<string> templates)
+    public ZeroShotClassifier(IImageTextScorer scorer, IReadOnlyList<string> classNames, IReadOnlyList<string> templates)
     {
         if (classNames.Count == 0) throw new ArgumentException("zero-shot classification needs at least one class name.");
         if (templates.Count == 0) throw new ArgumentException("zero-shot classification needs at least one template.");
