@@ -165,11 +165,27 @@ static partial class ClipVerbs
             ClassSetResult r;
             // Embedding is the slow part (ResNet18 at 224x224, one image at a time) and is cached on disk, so a rerun skips it.
             var embedClock = System.Diagnostics.Stopwatch.StartNew();
-            using (var embedProgress = new ProgressBar("resnet18 features", trainSet.Count + testSet.Count, stderr))
-            using (var progress = new ProgressBar("clip lit", options.Training.Steps, stderr))
+            var embedProgress = new ProgressBar("resnet18 features", trainSet.Count + testSet.Count, stderr);
+            ProgressBar? progress = null;
+            Action<ClipStepReport>? report = null;
+            try
             {
-                r = LitExperiment.Run(trainSet, testSet, held, templates, imageTower, textTower, featureCache, options,
-                    StepReporter(progress, run, options.Training.Steps), cancel, new InlineProgress(k => embedProgress.Report(k)));
+                r = LitExperiment.Run(trainSet, testSet, held, templates, imageTower, textTower, featureCache, options, s =>
+                {
+                    // The training bar starts with training, after the (possibly cached) tower features.
+                    if (progress is null)
+                    {
+                        embedProgress.Dispose();
+                        progress = new ProgressBar("clip lit", options.Training.Steps, stderr);
+                        report = StepReporter(progress, run, options.Training.Steps);
+                    }
+                    report!(s);
+                }, cancel, new InlineProgress(k => embedProgress.Report(k)));
+            }
+            finally
+            {
+                embedProgress.Dispose();
+                progress?.Dispose();
             }
             var embedSeconds = embedClock.Elapsed.TotalSeconds - r.TrainSeconds;
             var lit = (LitScorer)r.Scorer;

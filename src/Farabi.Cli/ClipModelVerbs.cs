@@ -55,10 +55,11 @@ static partial class ClipVerbs
         };
         dataset.AcceptOnlyFromAmong("scenes", "cifar10", "mnist");
         var data = new Option<string?>("--data") { Description = "Training images for cifar10 (default " + DefaultCifarTrain + ") or mnist (default " + DefaultMnist + ")." };
+        var twins = new Option<bool>("--shape-twins") { Description = "Scenes: train on scene/shape-twin pairs drawn into the same batch (hard negatives that differ only in shape)." };
         var testData = new Option<string?>("--test-data") { Description = "Test images for cifar10 (default " + DefaultCifar + "); for mnist, default: the last 2000 records of --data." };
         var command = new Command("train", "Train a tiny CLIP on procedural scenes with held-out colour-shape combinations; zero-shot vs linear probe vs chance.")
         {
-            steps, batch, lr, size, patch, width, layers, tower, trainScenes, testScenes, holdOut, seed, outDir, threads, dataset, data, testData,
+            steps, batch, lr, size, patch, width, layers, tower, trainScenes, testScenes, holdOut, seed, outDir, threads, dataset, data, testData, twins,
         };
         command.SetAction((parse, cancel) =>
         {
@@ -72,7 +73,7 @@ static partial class ClipVerbs
             {
                 ImageSize = parse.GetValue(size), PatchSize = parse.GetValue(patch), Width = parse.GetValue(width), Layers = parse.GetValue(layers),
                 Heads = Math.Max(1, parse.GetValue(width) / 32), ProjectionDim = parse.GetValue(width), Tower = parse.GetValue(tower)!,
-                TrainScenes = parse.GetValue(trainScenes), TestScenes = parse.GetValue(testScenes), HeldOut = held, Seed = parse.GetValue(seed),
+                TrainScenes = parse.GetValue(trainScenes), TestScenes = parse.GetValue(testScenes), HeldOut = held, Seed = parse.GetValue(seed), ShapeTwins = parse.GetValue(twins),
                 Training = d.Training with { Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr) },
             };
             if (parse.GetValue(threads) < 1) throw new UserError($"--threads must be at least 1, not {parse.GetValue(threads)}.");
@@ -84,7 +85,7 @@ static partial class ClipVerbs
             run.WriteConfig(new
             {
                 verb = "clip train", dataset = ds, data = parse.GetValue(data), test_data = parse.GetValue(testData), options.ImageSize, options.PatchSize, options.Width, options.Layers, options.Heads,
-                options.ProjectionDim, options.Tower, options.TrainScenes, options.TestScenes, hold_out = held, options.Seed,
+                options.ProjectionDim, options.Tower, options.TrainScenes, options.TestScenes, hold_out = held, options.Seed, shape_twins = options.ShapeTwins,
                 options.Training.Steps, options.Training.BatchSize, options.Training.LearningRate, options.Training.WarmupSteps, options.Training.WeightDecay,
             });
             if (classSet)

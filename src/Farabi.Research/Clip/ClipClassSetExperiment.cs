@@ -9,7 +9,7 @@ namespace Farabi.Research.Clip;
 /// <param name="Losses">Training loss per step.</param>
 /// <param name="ZeroShotUnseen">Zero-shot over all class names on test images of the held-out classes.</param>
 /// <param name="ZeroShotSeen">Zero-shot over all class names on test images of the training classes.</param>
-/// <param name="ProbeUnseenTop1">Linear probe (fitted on half the test images of every class) on the other half's held-out-class images.</param>
+/// <param name="ProbeUnseenTop1">Linear probe (fitted on a random half of the test images, every class) on the other half's held-out-class images.</param>
 /// <param name="ProbeSeenTop1">The same probe on the other half's training-class images.</param>
 /// <param name="Chance">1 / number of classes.</param>
 /// <param name="TrainSeconds">Wall time of training.</param>
@@ -39,7 +39,7 @@ public static class ClassSetProtocol
     /// <summary>
     /// Zero-shot over every class name (templates ensembled) on the held-out and on the training classes of
     /// <paramref name="test"/>, and a linear probe on the scorer's image embeddings fitted on the even test
-    /// indices (all classes) and scored on the odd ones.
+    /// half of the test images (all classes, a seeded shuffle) and scored on the other half.
     /// </summary>
     public static ClassSetResult Evaluate(IImageTextScorer scorer, IReadOnlyList<double> losses, double trainSeconds, LabeledImageSet test,
         IReadOnlyList<string> heldOutClasses, IReadOnlyList<string> templates, long seed)
@@ -50,8 +50,11 @@ public static class ClassSetProtocol
         var zsSeen = zeroShot.Evaluate(testSeen);
         var zsUnseen = zeroShot.Evaluate(testUnseen);
 
-        var fit = test.Subset(Enumerable.Range(0, test.Count).Where(i => i % 2 == 0));
-        var (seenOdd, unseenOdd) = test.Subset(Enumerable.Range(0, test.Count).Where(i => i % 2 == 1)).HoldOutClasses(heldOutClasses);
+        // The probe's halves: a seeded shuffle, so a set whose labels cycle with the index still lands every class in both.
+        var rng = new Random((int)seed + 1);
+        var order = Enumerable.Range(0, test.Count).OrderBy(_ => rng.Next()).ToList();
+        var fit = test.Subset(order.Take(test.Count / 2));
+        var (seenOdd, unseenOdd) = test.Subset(order.Skip(test.Count / 2)).HoldOutClasses(heldOutClasses);
         using var probe = LinearProbe.Fit(scorer.EmbedImages(fit.Images), fit.Labels, test.ClassNames.Count, seed: seed);
         var probeUnseen = ClassificationResult.FromLogits(probe.Logits(scorer.EmbedImages(unseenOdd.Images)), unseenOdd.Labels, unseenOdd.ClassNames).Top1;
         var probeSeen = ClassificationResult.FromLogits(probe.Logits(scorer.EmbedImages(seenOdd.Images)), seenOdd.Labels, seenOdd.ClassNames).Top1;

@@ -28,6 +28,11 @@ public sealed record ClipSceneOptions
     public int TestScenes { get; init; } = 360;
     /// <summary>Combinations never shown in training, e.g. "purple triangle".</summary>
     public IReadOnlyList<string> HeldOut { get; init; } = ["purple triangle", "green star", "orange cross", "blue diamond"];
+    /// <summary>
+    /// Train on scenes and their shape twins (<see cref="SceneGenerator.GenerateShapeTwin"/>), drawn into the same
+    /// batch: half the pairs are scene i, half its twin, so the number of training pairs is unchanged.
+    /// </summary>
+    public bool ShapeTwins { get; init; }
     /// <summary>Context length of the caption tokenizer.</summary>
     public int ContextLength { get; init; } = 16;
     /// <summary>Seed of scenes, initialisation and batch order.</summary>
@@ -60,13 +65,26 @@ public static class ClipSceneExperiment
     /// <summary>The test images start here, far from the training indices, so no scene is shared.</summary>
     public const long TestStart = 1_000_000;
 
+    /// <summary>About <paramref name="count"/> training scenes laid out as scene, its shape twin, scene, twin ... (an even count).</summary>
+    public static List<Scene> TwinScenes(SceneGenerator generator, int count)
+    {
+        var scenes = new List<Scene>(count);
+        for (long i = 0; scenes.Count + 1 < count; i++)
+            if (generator.GenerateShapeTwin(i) is { } twin)
+            {
+                scenes.Add(generator.Generate(i));
+                scenes.Add(twin);
+            }
+        return scenes;
+    }
+
     /// <summary>Runs the experiment; <paramref name="onStep"/> sees every training step.</summary>
     public static ClipSceneResult Run(ClipSceneOptions o, Action<ClipStepReport>? onStep = null, CancellationToken cancellation = default)
     {
         var heldOut = HeldOutCombinations.Parse(o.HeldOut);
         var sceneOptions = new SceneOptions { ImageSize = o.ImageSize, MinObjects = 1, MaxObjects = 1, HeldOut = heldOut };
         var generator = new SceneGenerator(sceneOptions, o.Seed);
-        var train = generator.GenerateMany(o.TrainScenes, SceneSplit.Train).ToList();
+        var train = o.ShapeTwins ? TwinScenes(generator, o.TrainScenes) : generator.GenerateMany(o.TrainScenes, SceneSplit.Train).ToList();
 
         // The vocabulary covers the grammar's captions and the prompt templates, so prompts have no unknown words.
         var labelNames = generator.ToLabeledSet(1).ClassNames;
@@ -78,7 +96,7 @@ public static class ClipSceneExperiment
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var losses = ClipTraining.Train(scorer, train.Select(s => s.Image).ToList(), train.Select(s => s.Caption).ToList(),
-            o.Training with { Seed = o.Seed }, onStep, cancellation);
+            o.Training with { Seed = o.Seed, GroupSize = o.ShapeTwins ? 2 : 1 }, onStep, cancellation);
         var seconds = clock.Elapsed.TotalSeconds;
 
         var seenTest = generator.ToLabeledSet(o.TestScenes, SceneSplit.Train, start: TestStart);

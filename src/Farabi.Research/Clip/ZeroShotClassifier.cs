@@ -18,6 +18,7 @@ public sealed record ClassificationResult(double Top1, double Top5, int[,] Confu
     {
         using var scope = NewDisposeScope();
         var n = labels.Count;
+        if (n == 0) return new ClassificationResult(double.NaN, double.NaN, new int[classNames.Count, classNames.Count], [], classNames);
         var c = (int)logits.shape[1];
         var k = Math.Min(5, c);
         var top = logits.topk(k, dim: 1).indexes.to_type(ScalarType.Int64).contiguous().data<long>().ToArray();
