@@ -79,17 +79,20 @@ static partial class ClipVerbs
         {
             dataset, zero_shot_top1 = r.ZeroShotUnseen.Top1, zero_shot_top5 = r.ZeroShotUnseen.Top5, zero_shot_seen_top1 = r.ZeroShotSeen.Top1,
             probe_top1 = r.ProbeUnseenTop1, probe_seen_top1 = r.ProbeSeenTop1, chance = r.Chance, held_out_classes = held,
+            zero_shot_among_held_out_top1 = r.ZeroShotUnseenAmongUnseen.Top1, chance_among_held_out = r.UnseenChance,
             classes = test.ClassNames.Count, train_images = trainImages, test_images = test.Count, templates = templates.Count,
             final_loss = r.Losses.Count > 0 ? r.Losses[^1] : double.NaN, train_seconds = r.TrainSeconds,
         });
         var table = new TextTable($"{dataset} test images", "zero-shot top-1", "zero-shot top-5", "linear probe top-1", "chance")
             .Add($"held-out classes ({string.Join(", ", held)})", r.ZeroShotUnseen.Top1, r.ZeroShotUnseen.Top5, r.ProbeUnseenTop1, r.Chance)
-            .Add("training classes", r.ZeroShotSeen.Top1, r.ZeroShotSeen.Top5, r.ProbeSeenTop1, r.Chance);
+            .Add("training classes", r.ZeroShotSeen.Top1, r.ZeroShotSeen.Top5, r.ProbeSeenTop1, r.Chance)
+            .Add("held-out classes, among held-out names only", r.ZeroShotUnseenAmongUnseen.Top1, "", "", r.UnseenChance);
         run.WriteReport(new StringBuilder()
             .AppendLine($"# {verb} ({dataset}, held-out classes)").AppendLine()
             .AppendLine(description).AppendLine()
-            .AppendLine($"Zero-shot picks among all {test.ClassNames.Count} class names ({templates.Count} templates ensembled); the linear probe is " +
-                        "fitted on the model's image embeddings of the even-numbered test images of every class and scored on the odd ones.").AppendLine()
+            .AppendLine($"Zero-shot picks among all {test.ClassNames.Count} class names ({templates.Count} templates ensembled; the generalized " +
+                        "protocol, where seen classes compete), or, in the last row, only among the held-out names (the classic protocol). The linear " +
+                        "probe is fitted on the model's image embeddings of a random half of the test images (every class) and scored on the other half.").AppendLine()
             .Append(table.ToMarkdown()).AppendLine()
             .AppendLine("![loss](loss.png)").AppendLine("![confusion](confusion-held-out.png)").AppendLine("![similarity](similarity.png)").ToString());
         return table;
@@ -122,15 +125,20 @@ static partial class ClipVerbs
         var steps = new Option<int>("--steps") { Description = "Optimiser steps.", DefaultValueFactory = _ => d.Training.Steps };
         var batch = new Option<int>("--batch-size") { Description = "Pairs per batch.", DefaultValueFactory = _ => d.Training.BatchSize };
         var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => d.Training.LearningRate };
+        var weightDecay = new Option<double>("--weight-decay") { Description = "Decoupled weight decay on the projection matrices.", DefaultValueFactory = _ => d.Training.WeightDecay };
         var projection = new Option<int>("--projection-dim") { Description = "Width of the shared space.", DefaultValueFactory = _ => d.ProjectionDim };
         var hidden = new Option<int>("--hidden-dim") { Description = "0: linear projections; else the hidden width of a small MLP on each side.", DefaultValueFactory = _ => 0 };
+        var noTextProjection = new Option<bool>("--no-text-projection")
+        {
+            Description = "Map image features into MiniLM's own space (DeViSE-style) instead of training a text projection too.",
+        };
         var cache = new Option<string?>("--cache") { Description = "Folder of cached tower features (default $FARABI_CACHE/embeddings or ~/.cache/farabi/embeddings)." };
         var seed = new Option<long>("--seed") { Description = "Seed of captions, initialisation and batch order.", DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "Threads for ONNX Runtime and libtorch.", DefaultValueFactory = _ => 1 };
         var outDir = new Option<string?>("--out") { Description = "Run folder (default runs/clip-lit-<timestamp>)." };
         var command = new Command("lit", "LiT: train only projections (and the temperature) on frozen ResNet18 image and MiniLM text features; zero-shot on held-out classes vs probe vs chance.")
         {
-            dataset, data, testData, holdOut, trainImages, testImages, steps, batch, lr, projection, hidden, cache, seed, threads, outDir,
+            dataset, data, testData, holdOut, trainImages, testImages, steps, batch, lr, weightDecay, projection, hidden, noTextProjection, cache, seed, threads, outDir,
         };
         command.SetAction((parse, cancel) =>
         {
@@ -142,8 +150,8 @@ static partial class ClipVerbs
             if (n < 1) throw new UserError($"--threads must be at least 1, not {n}.");
             var options = d with
             {
-                ProjectionDim = parse.GetValue(projection), HiddenDim = parse.GetValue(hidden), Seed = parse.GetValue(seed),
-                Training = d.Training with { Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr) },
+                ProjectionDim = parse.GetValue(projection), HiddenDim = parse.GetValue(hidden), TextProjection = !parse.GetValue(noTextProjection), Seed = parse.GetValue(seed),
+                Training = d.Training with { Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr), WeightDecay = parse.GetValue(weightDecay) },
             };
             if (options.Training.Steps < 1) throw new UserError($"--steps must be at least 1, not {options.Training.Steps}.");
             if (options.ProjectionDim < 1 || options.HiddenDim < 0) throw new UserError("--projection-dim must be positive and --hidden-dim at least 0.");
@@ -156,7 +164,7 @@ static partial class ClipVerbs
             run.WriteConfig(new
             {
                 verb = "clip lit", dataset = ds, data = parse.GetValue(data), test_data = parse.GetValue(testData), hold_out = held,
-                train_images = trainSet.Count, test_images = testSet.Count, options.ProjectionDim, options.HiddenDim, options.Seed,
+                train_images = trainSet.Count, test_images = testSet.Count, options.ProjectionDim, options.HiddenDim, text_projection = options.TextProjection, options.Seed,
                 options.Training.Steps, options.Training.BatchSize, options.Training.LearningRate, options.Training.WarmupSteps, options.Training.WeightDecay,
                 cache = featureCache.Directory,
             });
@@ -192,7 +200,7 @@ static partial class ClipVerbs
             lit.Model.Save(run.File("model"), imageTower.Name, textTower.Name);
             var description = $"LiT: frozen {imageTower.Name} image features ({imageTower.Dimension}-d) and frozen {textTower.Name} text embeddings " +
                 $"({textTower.Dimension}-d); only {(options.HiddenDim == 0 ? "linear projections" : $"MLP projections (hidden {options.HiddenDim})")} to " +
-                $"{options.ProjectionDim} dimensions and the temperature are trained, for {r.Losses.Count} steps of batch {options.Training.BatchSize} " +
+                $"{(options.TextProjection ? options.ProjectionDim + " dimensions" : "MiniLM's own 384-d space (no text projection)")} and the temperature are trained, for {r.Losses.Count} steps of batch {options.Training.BatchSize} " +
                 $"({r.TrainSeconds:F1} s; tower features {embedSeconds:F0} s, cached in {featureCache.Directory}) on {trainSet.Count} {ds} images minus the " +
                 $"held-out classes, each captioned with one of {templates.Count} templates.";
             var table = ReportClassSet(r, "clip lit", ds, held, templates, testSet, trainSet.Count, run, description);

@@ -197,7 +197,7 @@ static partial class ClipVerbs
 
     static Option<string> DatasetOption() => new("--dataset")
     {
-        Description = "scenes (held-out combinations of the procedural scenes) or cifar10 (test batch at --data); ignored with --images.",
+        Description = "scenes (held-out combinations of the procedural scenes), cifar10 (test batch at --data) or mnist (IDX images at --data); ignored with --images.",
         DefaultValueFactory = _ => "scenes",
     };
 
@@ -215,25 +215,43 @@ static partial class ClipVerbs
                 var held = HeldOutCombinations.Parse(holdOut.Length > 0 ? holdOut : new ClipSceneOptions().HeldOut);
                 var generator = new SceneGenerator(new SceneOptions { ImageSize = imageSize, MaxObjects = 1, HeldOut = held }, seed);
                 return generator.ToLabeledSet(Math.Min(limit, 100_000), SceneSplit.HeldOut, start: ClipSceneExperiment.TestStart);
+            case "mnist":
+                return LoadMnist(data == DefaultCifar ? DefaultMnist : data).Take(limit);
             case "cifar10":
                 if (!File.Exists(data)) throw new FileNotFoundException($"CIFAR-10 file '{data}' does not exist; pass --data with the path of a CIFAR-10 binary batch (.bin or .bin.gz).", data);
                 return Cifar10.Load(data, limit);
             default:
-                throw new UserError($"--dataset must be scenes or cifar10, not '{dataset}'.");
+                throw new UserError($"--dataset must be scenes, cifar10 or mnist, not '{dataset}'.");
         }
     }
 
+    /// <summary>
+    /// A trained model folder as a scorer: a LiT folder (frozen towers + projections) or a CLIP folder, with the
+    /// image side to draw scenes at (the LiT towers resize any image; 32 matches the scene experiment).
+    /// </summary>
+    static (IImageTextScorer Scorer, int ImageSize) LoadScorer(string folder)
+    {
+        if (File.Exists(Path.Combine(folder, LitModel.ConfigFile))) return (LitScorer.Load(folder, new Farabi.Towers.EmbeddingCache()), 32);
+        var clip = ClipScorer.Load(folder);
+        return (clip, clip.Model.Config.Vision.ImageSize);
+    }
+
     static IReadOnlyList<string> TemplatesFor(string[]? given, string dataset, bool folder) =>
-        given is { Length: > 0 } ? given : !folder && dataset == "cifar10" ? PromptTemplates.Cifar10 : folder ? PromptTemplates.Default : PromptTemplates.Scenes;
+        given is { Length: > 0 } ? given : folder ? PromptTemplates.Default : dataset switch
+        {
+            "cifar10" => PromptTemplates.Cifar10,
+            "mnist" => PromptTemplates.Mnist,
+            _ => PromptTemplates.Scenes,
+        };
 
     static Command ZeroShot()
     {
-        var model = new Option<string>("--model") { Description = "CLIP model folder (config.json + model.safetensors + tokenizer).", Required = true };
+        var model = new Option<string>("--model") { Description = "CLIP model folder (config.json + model.safetensors + tokenizer) or LiT folder (lit_config.json).", Required = true };
         var labels = new Option<string[]>("--labels") { Description = "Class names, in label order (default: the data set's).", Arity = ArgumentArity.ZeroOrMore, AllowMultipleArgumentsPerToken = true };
         var templates = new Option<string[]>("--templates") { Description = "Prompt templates with {label} (repeatable); several are ensembled.", Arity = ArgumentArity.ZeroOrMore };
         var images = new Option<string?>("--images") { Description = "A folder with one sub-folder of images per class." };
         var dataset = DatasetOption();
-        var data = new Option<string>("--data") { Description = "CIFAR-10 binary batch for --dataset cifar10.", DefaultValueFactory = _ => DefaultCifar };
+        var data = new Option<string>("--data") { Description = "CIFAR-10 binary batch for --dataset cifar10 (MNIST images file for --dataset mnist; default " + DefaultMnist + ").", DefaultValueFactory = _ => DefaultCifar };
         var holdOut = HoldOutOption();
         var limit = new Option<int>("--limit") { Description = "Most images.", DefaultValueFactory = _ => 1000 };
         var seed = new Option<long>("--seed") { Description = "Scene seed (for --dataset scenes).", DefaultValueFactory = _ => 0 };
@@ -245,10 +263,11 @@ static partial class ClipVerbs
         command.SetAction(parse =>
         {
             var stdout = parse.InvocationConfiguration.Output;
-            var scorer = ClipScorer.Load(parse.GetValue(model)!);
+            var (scorer, imageSize) = LoadScorer(parse.GetValue(model)!);
+            using var owned = scorer as IDisposable;
             var imageDir = parse.GetValue(images);
             var ds = parse.GetValue(dataset)!;
-            var set = EvaluationSet(imageDir, ds, parse.GetValue(data)!, scorer.Model.Config.Vision.ImageSize, parse.GetValue(holdOut) ?? [], parse.GetValue(limit), parse.GetValue(seed));
+            var set = EvaluationSet(imageDir, ds, parse.GetValue(data)!, imageSize, parse.GetValue(holdOut) ?? [], parse.GetValue(limit), parse.GetValue(seed));
             var names = parse.GetValue(labels) is { Length: > 0 } given ? given : set.ClassNames.ToArray();
             if (names.Length != set.ClassNames.Count)
                 throw new UserError($"--labels gives {names.Length} names but the data has {set.ClassNames.Count} classes ({string.Join(", ", set.ClassNames)}).");
@@ -271,10 +290,10 @@ static partial class ClipVerbs
 
     static Command Probe()
     {
-        var model = new Option<string>("--model") { Description = "CLIP model folder.", Required = true };
+        var model = new Option<string>("--model") { Description = "CLIP model folder or LiT folder (lit_config.json).", Required = true };
         var images = new Option<string?>("--images") { Description = "A folder with one sub-folder of images per class." };
         var dataset = DatasetOption();
-        var data = new Option<string>("--data") { Description = "CIFAR-10 binary batch for --dataset cifar10.", DefaultValueFactory = _ => DefaultCifar };
+        var data = new Option<string>("--data") { Description = "CIFAR-10 binary batch for --dataset cifar10 (MNIST images file for --dataset mnist; default " + DefaultMnist + ").", DefaultValueFactory = _ => DefaultCifar };
         var holdOut = HoldOutOption();
         var limit = new Option<int>("--limit") { Description = "Most images (half fit the probe, half test it).", DefaultValueFactory = _ => 1000 };
         var steps = new Option<int>("--steps") { Description = "Optimiser steps of the logistic regression.", DefaultValueFactory = _ => 300 };
@@ -287,11 +306,12 @@ static partial class ClipVerbs
         command.SetAction(parse =>
         {
             var stdout = parse.InvocationConfiguration.Output;
-            var scorer = ClipScorer.Load(parse.GetValue(model)!);
+            var (scorer, imageSize) = LoadScorer(parse.GetValue(model)!);
+            using var owned = scorer as IDisposable;
             var imageDir = parse.GetValue(images);
             var ds = parse.GetValue(dataset)!;
             var s = parse.GetValue(seed);
-            var set = EvaluationSet(imageDir, ds, parse.GetValue(data)!, scorer.Model.Config.Vision.ImageSize, parse.GetValue(holdOut) ?? [], parse.GetValue(limit), s);
+            var set = EvaluationSet(imageDir, ds, parse.GetValue(data)!, imageSize, parse.GetValue(holdOut) ?? [], parse.GetValue(limit), s);
             if (set.Count < 4) throw new UserError($"the probe needs at least 4 images; {set.Source} has {set.Count}.");
             var order = Enumerable.Range(0, set.Count).OrderBy(i => new Random((int)s + i * 7919).Next()).ToList();
             var fit = set.Subset(order.Take(set.Count / 2));

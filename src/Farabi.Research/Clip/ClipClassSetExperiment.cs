@@ -13,8 +13,16 @@ namespace Farabi.Research.Clip;
 /// <param name="ProbeSeenTop1">The same probe on the other half's training-class images.</param>
 /// <param name="Chance">1 / number of classes.</param>
 /// <param name="TrainSeconds">Wall time of training.</param>
+/// <param name="ZeroShotUnseenAmongUnseen">
+/// Zero-shot on the held-out classes' images choosing only among the held-out class names (the classic zero-shot
+/// protocol; <see cref="ZeroShotUnseen"/> is the harder "generalized" one, where the seen classes compete too).
+/// </param>
 public sealed record ClassSetResult(IImageTextScorer Scorer, IReadOnlyList<double> Losses, ClassificationResult ZeroShotUnseen, ClassificationResult ZeroShotSeen,
-    double ProbeUnseenTop1, double ProbeSeenTop1, double Chance, double TrainSeconds);
+    double ProbeUnseenTop1, double ProbeSeenTop1, double Chance, double TrainSeconds, ClassificationResult ZeroShotUnseenAmongUnseen)
+{
+    /// <summary>Chance of <see cref="ZeroShotUnseenAmongUnseen"/>: 1 / number of held-out classes.</summary>
+    public double UnseenChance => 1.0 / ZeroShotUnseenAmongUnseen.ClassNames.Count;
+}
 
 /// <summary>
 /// The parts every held-out-classes experiment shares, whatever the model: the training captions (which never
@@ -45,10 +53,18 @@ public static class ClassSetProtocol
         IReadOnlyList<string> heldOutClasses, IReadOnlyList<string> templates, long seed)
     {
         var (testSeen, testUnseen) = test.HoldOutClasses(heldOutClasses);
+        if (testSeen.Count < 2 || testUnseen.Count < 2)
+            throw new ArgumentException($"{test.Source}: its {test.Count} test images hold {testUnseen.Count} of the held-out classes and {testSeen.Count} of the others; " +
+                                        "use more test images so that both can be scored.");
         using var zeroShot = new ZeroShotClassifier(scorer, test.ClassNames, templates);
         using var scope = NewDisposeScope();
         var zsSeen = zeroShot.Evaluate(testSeen);
         var zsUnseen = zeroShot.Evaluate(testUnseen);
+        // The classic protocol: the same images, only the held-out names as candidates.
+        var heldIndex = testUnseen.Labels.Distinct().Order().ToList();
+        var heldNames = heldIndex.Select(i => test.ClassNames[i]).ToList();
+        using var heldOnly = new ZeroShotClassifier(scorer, heldNames, templates);
+        var zsAmongUnseen = heldOnly.Evaluate(new LabeledImageSet(testUnseen.Images, testUnseen.Labels.Select(l => heldIndex.IndexOf(l)).ToList(), heldNames, testUnseen.Source));
 
         // The probe's halves: a seeded shuffle, so a set whose labels cycle with the index still lands every class in both.
         var rng = new Random((int)seed + 1);
@@ -58,7 +74,7 @@ public static class ClassSetProtocol
         using var probe = LinearProbe.Fit(scorer.EmbedImages(fit.Images), fit.Labels, test.ClassNames.Count, seed: seed);
         var probeUnseen = ClassificationResult.FromLogits(probe.Logits(scorer.EmbedImages(unseenOdd.Images)), unseenOdd.Labels, unseenOdd.ClassNames).Top1;
         var probeSeen = ClassificationResult.FromLogits(probe.Logits(scorer.EmbedImages(seenOdd.Images)), seenOdd.Labels, seenOdd.ClassNames).Top1;
-        return new ClassSetResult(scorer, losses, zsUnseen, zsSeen, probeUnseen, probeSeen, 1.0 / test.ClassNames.Count, trainSeconds);
+        return new ClassSetResult(scorer, losses, zsUnseen, zsSeen, probeUnseen, probeSeen, 1.0 / test.ClassNames.Count, trainSeconds, zsAmongUnseen);
     }
 }
 

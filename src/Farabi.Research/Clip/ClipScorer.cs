@@ -54,6 +54,7 @@ public sealed class ClipScorer : IImageTextScorer
     /// <summary>Unit-norm image embeddings <c>[N, D]</c>, in batches, without gradients.</summary>
     public Tensor EmbedImages(IReadOnlyList<RgbImage> images, int batchSize = 128)
     {
+        if (images.Count == 0) return zeros([0, Model.Config.ProjectionDim]);
         using var _ = no_grad();
         var parts = new List<Tensor>();
         for (var i = 0; i < images.Count; i += batchSize)
@@ -70,6 +71,7 @@ public sealed class ClipScorer : IImageTextScorer
     /// <summary>Unit-norm text embeddings <c>[N, D]</c>, in batches, without gradients.</summary>
     public Tensor EmbedTexts(IReadOnlyList<string> texts, int batchSize = 256)
     {
+        if (texts.Count == 0) return zeros([0, Model.Config.ProjectionDim]);
         using var _ = no_grad();
         var parts = new List<Tensor>();
         for (var i = 0; i < texts.Count; i += batchSize)

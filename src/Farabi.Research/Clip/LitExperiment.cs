@@ -10,6 +10,8 @@ public sealed record LitOptions
     public int ProjectionDim { get; init; } = 128;
     /// <summary>0: linear projections; otherwise the hidden width of an MLP on each side.</summary>
     public int HiddenDim { get; init; }
+    /// <summary>False: no text projection; image features are mapped into the text tower's own space (see <see cref="LitConfig.TextProjection"/>).</summary>
+    public bool TextProjection { get; init; } = true;
     /// <summary>Seed of captions, initialisation and batch order.</summary>
     public long Seed { get; init; }
     /// <summary>Optimisation; each step is cheap, so larger batches than CLIP's defaults.</summary>
@@ -34,7 +36,7 @@ public static class LitExperiment
         Action<ClipStepReport>? onStep = null, CancellationToken cancellation = default, IProgress<int>? featureProgress = null)
     {
         var (seen, captions) = ClassSetProtocol.TrainingPairs(train, heldOutClasses, templates, o.Seed);
-        var model = new LitModel(new LitConfig(imageTower.Dimension, textTower.Dimension, o.ProjectionDim, o.HiddenDim), o.Seed);
+        var model = new LitModel(new LitConfig(imageTower.Dimension, textTower.Dimension, o.ProjectionDim, o.HiddenDim, o.TextProjection), o.Seed);
         var scorer = new LitScorer(model, imageTower, textTower, cache);
         // The full sets go through the towers in one call each, so the cache holds one file per data set and
         // every later subset (seen, held-out, probe halves) is served from memory.

@@ -15,8 +15,17 @@ namespace Farabi.Research.Clip;
 /// <param name="TextFeatureDim">Width of the frozen text tower's embeddings (all-MiniLM-L6-v2: 384).</param>
 /// <param name="ProjectionDim">Width of the shared embedding space.</param>
 /// <param name="HiddenDim">0 for linear projections (CLIP's); otherwise a one-hidden-layer GELU MLP of this width on each side.</param>
-public sealed record LitConfig(int ImageFeatureDim, int TextFeatureDim, int ProjectionDim = 128, int HiddenDim = 0)
+/// <param name="TextProjection">
+/// False: the text tower's own embedding space is the shared space (no text projection, no text standardisation,
+/// <paramref name="ProjectionDim"/> is the text width) and only the image side is mapped into it, as DeViSE (Frome et
+/// al. 2013) mapped image features into a frozen word-embedding space. With few training classes this keeps the text
+/// tower's distinctions between unseen names, which a text projection trained on the seen names alone may fold away.
+/// </param>
+public sealed record LitConfig(int ImageFeatureDim, int TextFeatureDim, int ProjectionDim = 128, int HiddenDim = 0, bool TextProjection = true)
 {
+    /// <summary>Width of the shared space: <see cref="ProjectionDim"/>, or the text width without a text projection.</summary>
+    public int SharedDim => TextProjection ? ProjectionDim : TextFeatureDim;
+
     /// <summary>CLIP's initial temperature 0.07, as log(1/0.07).</summary>
     public static readonly double LogitScaleInit = Math.Log(1 / 0.07);
 
@@ -63,8 +72,8 @@ public sealed class LitModel : nn.Module
     public LitModel(LitConfig config, long seed = 1337) : base(nameof(LitModel))
     {
         Config = config.Validate();
-        visual_projection = Projection(config.ImageFeatureDim, config.ProjectionDim, config.HiddenDim);
-        text_projection = Projection(config.TextFeatureDim, config.ProjectionDim, config.HiddenDim);
+        visual_projection = Projection(config.ImageFeatureDim, config.SharedDim, config.HiddenDim);
+        text_projection = config.TextProjection ? Projection(config.TextFeatureDim, config.ProjectionDim, config.HiddenDim) : nn.Identity();
         logit_scale = new Parameter(tensor((float)LitConfig.LogitScaleInit));
         image_mean = zeros(config.ImageFeatureDim);
         image_std = ones(config.ImageFeatureDim);
@@ -96,6 +105,7 @@ public sealed class LitModel : nn.Module
         using var scope = NewDisposeScope();
         image_mean.copy_(imageFeatures.mean([0]));
         image_std.copy_(imageFeatures.std(0) + 1e-6);
+        if (!Config.TextProjection) return; // the text tower's space is used as it is
         text_mean.copy_(textFeatures.mean([0]));
         text_std.copy_(textFeatures.std(0) + 1e-6);
     }
@@ -141,7 +151,7 @@ public sealed class LitModel : nn.Module
         var json = new JsonObject
         {
             ["image_feature_dim"] = Config.ImageFeatureDim, ["text_feature_dim"] = Config.TextFeatureDim,
-            ["projection_dim"] = Config.ProjectionDim, ["hidden_dim"] = Config.HiddenDim,
+            ["projection_dim"] = Config.ProjectionDim, ["hidden_dim"] = Config.HiddenDim, ["text_projection"] = Config.TextProjection,
             ["image_tower"] = imageTower, ["text_tower"] = textTower,
         };
         AtomicFile.WriteText(Path.Combine(folder, ConfigFile), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
@@ -159,7 +169,7 @@ public sealed class LitModel : nn.Module
         {
             var j = JsonNode.Parse(File.ReadAllText(path))!;
             config = new LitConfig(j["image_feature_dim"]!.GetValue<int>(), j["text_feature_dim"]!.GetValue<int>(),
-                j["projection_dim"]!.GetValue<int>(), j["hidden_dim"]!.GetValue<int>());
+                j["projection_dim"]!.GetValue<int>(), j["hidden_dim"]!.GetValue<int>(), j["text_projection"]?.GetValue<bool>() ?? true);
             imageTower = j["image_tower"]!.GetValue<string>();
             textTower = j["text_tower"]!.GetValue<string>();
         }

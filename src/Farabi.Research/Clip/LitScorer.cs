@@ -9,8 +9,9 @@ namespace Farabi.Research.Clip;
 /// kept in memory per image object and per text, and on disk in an <see cref="EmbeddingCache"/> when one is
 /// given), then through the trained projections. Usable wherever an <see cref="IImageTextScorer"/> is.
 /// </summary>
-public sealed class LitScorer : IImageTextScorer
+public sealed class LitScorer : IImageTextScorer, IDisposable
 {
+    readonly bool ownsTowers;
     readonly Dictionary<RgbImage, float[]> imageMemo = new(ReferenceEqualityComparer.Instance);
     readonly Dictionary<string, float[]> textMemo = new(StringComparer.Ordinal);
 
@@ -36,6 +37,35 @@ public sealed class LitScorer : IImageTextScorer
         ImageTower = imageTower;
         TextTower = textTower;
         Cache = cache;
+    }
+
+    LitScorer(LitModel model, IImageEmbedder imageTower, ITextEmbedder textTower, EmbeddingCache? cache, bool ownsTowers)
+        : this(model, imageTower, textTower, cache) => this.ownsTowers = ownsTowers;
+
+    /// <summary>
+    /// Loads a LiT folder (<see cref="LitModel.Save"/>) with the towers it was trained on, ResNet18 and
+    /// all-MiniLM-L6-v2 on ONNX Runtime; the scorer owns and disposes them.
+    /// </summary>
+    public static LitScorer Load(string folder, EmbeddingCache? cache = null, int threads = 1)
+    {
+        var (model, imageName, textName) = LitModel.Load(folder);
+        IImageEmbedder image = new ResNet18Featurizer(threads);
+        ITextEmbedder text = new MiniLmEncoder(threads);
+        if (image.Name != imageName || text.Name != textName)
+        {
+            image.Dispose();
+            text.Dispose();
+            throw new InvalidDataException($"LiT model '{folder}' was trained on towers {imageName} and {textName}, but this build has {image.Name} and {text.Name}.");
+        }
+        return new LitScorer(model, image, text, cache, ownsTowers: true);
+    }
+
+    /// <summary>Disposes the towers when <see cref="Load"/> created them.</summary>
+    public void Dispose()
+    {
+        if (!ownsTowers) return;
+        ImageTower.Dispose();
+        TextTower.Dispose();
     }
 
     /// <summary>The frozen image tower's features <c>[N, ImageFeatureDim]</c>; images not seen before are embedded together.</summary>

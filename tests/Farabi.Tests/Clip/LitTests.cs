@@ -95,6 +95,23 @@ public sealed class LitTests
     }
 
     [Fact]
+    public void Without_a_text_projection_texts_keep_the_text_towers_own_geometry()
+    {
+        _ = new ClipConfig();
+        var model = new LitModel(new LitConfig(12, 10, ProjectionDim: 8, TextProjection: false), seed: 3);
+        using var g = new Generator(4, CPU);
+        using var imageFeatures = randn([32, 12], generator: g);
+        using var textFeatures = randn([32, 10], generator: g);
+        LitTraining.Train(model, imageFeatures, textFeatures, new ClipTrainingOptions { Steps = 10, BatchSize = 16, WarmupSteps = 2 });
+        Assert.Equal(["logit_scale", "visual_projection.weight"], model.named_parameters().Select(p => p.name).Order(StringComparer.Ordinal));
+        using var _ = no_grad();
+        using var texts = model.EncodeTextFeatures(textFeatures);
+        Assert.Equal([32L, 10L], texts.shape);
+        Assert.True(texts.allclose(TorchSharp.torch.nn.functional.normalize(textFeatures, dim: -1), 1e-5, 1e-6));
+        Assert.Equal([32L, 10L], model.EncodeImageFeatures(imageFeatures).shape);
+    }
+
+    [Fact]
     public void Lit_temperature_is_clamped_at_100()
     {
         _ = new ClipConfig();
