@@ -151,6 +151,8 @@ static partial class ClipVerbs
             dataset = "scenes", zero_shot_top1 = result.ZeroShotHeldOut.Top1, zero_shot_top5 = result.ZeroShotHeldOut.Top5,
             zero_shot_seen_top1 = result.ZeroShotSeen.Top1, probe_top1 = result.ProbeHeldOutTop1, probe_seen_top1 = result.ProbeSeenTop1,
             chance = result.Chance, classes = result.ZeroShotSeen.ClassNames.Count, held_out_classes = result.HeldOutClasses,
+            zero_shot_among_held_out_top1 = result.ZeroShotHeldOutAmongHeldOut.Top1, chance_among_held_out = 1.0 / result.HeldOutClasses.Count,
+            shape_twins = options.ShapeTwins,
             final_loss = result.Losses.Count > 0 ? result.Losses[^1] : double.NaN, train_seconds = result.TrainSeconds,
         });
         run.WriteReport(ReportMarkdown(result, options));
@@ -159,14 +161,16 @@ static partial class ClipVerbs
 
     static TextTable ResultTable(ClipSceneResult r) => new TextTable("test images", "zero-shot top-1", "zero-shot top-5", "linear probe top-1", "chance")
         .Add($"held-out combinations ({string.Join(", ", r.HeldOutClasses)})", r.ZeroShotHeldOut.Top1, r.ZeroShotHeldOut.Top5, r.ProbeHeldOutTop1, r.Chance)
-        .Add("seen combinations, new images", r.ZeroShotSeen.Top1, r.ZeroShotSeen.Top5, r.ProbeSeenTop1, r.Chance);
+        .Add("seen combinations, new images", r.ZeroShotSeen.Top1, r.ZeroShotSeen.Top5, r.ProbeSeenTop1, r.Chance)
+        .Add("held-out combinations, among held-out names only", r.ZeroShotHeldOutAmongHeldOut.Top1, "", "", 1.0 / r.HeldOutClasses.Count);
 
     static string ReportMarkdown(ClipSceneResult r, ClipSceneOptions o) => new StringBuilder()
         .AppendLine("# clip train (procedural scenes)")
         .AppendLine()
         .AppendLine($"A CLIP with a {o.Tower} image tower ({o.ImageSize}x{o.ImageSize}, patch {o.PatchSize}) and a causal text tower, width {o.Width}, " +
                     $"{o.Layers} layers each, trained for {r.Losses.Count} steps of batch {o.Training.BatchSize} on {o.TrainScenes} scene-caption pairs " +
-                    $"in {r.TrainSeconds:F0} s. Combinations never shown in training: {string.Join(", ", o.HeldOut)}.")
+                    $"in {r.TrainSeconds:F0} s. Combinations never shown in training: {string.Join(", ", o.HeldOut)}." +
+                    (o.ShapeTwins ? " Training pairs come as a scene and its shape twin (same scene, another shape) in the same batch." : ""))
         .AppendLine()
         .AppendLine($"Zero-shot classifies among all {r.ZeroShotSeen.ClassNames.Count} colour-shape classes from the prompts alone " +
                     $"({PromptTemplates.Scenes.Count} templates ensembled). The linear probe is a supervised reference: it is fitted " +

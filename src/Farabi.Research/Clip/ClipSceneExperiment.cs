@@ -51,8 +51,10 @@ public sealed record ClipSceneOptions
 /// <param name="Chance">1 / number of classes.</param>
 /// <param name="HeldOutClasses">Names of the held-out classes.</param>
 /// <param name="TrainSeconds">Wall time of training.</param>
+/// <param name="ZeroShotHeldOutAmongHeldOut">Zero-shot on the held-out images choosing only among the held-out names (chance 1 / their number).</param>
 public sealed record ClipSceneResult(ClipScorer Scorer, IReadOnlyList<double> Losses, ClassificationResult ZeroShotHeldOut, ClassificationResult ZeroShotSeen,
-    double ProbeHeldOutTop1, double ProbeSeenTop1, double Chance, IReadOnlyList<string> HeldOutClasses, double TrainSeconds);
+    double ProbeHeldOutTop1, double ProbeSeenTop1, double Chance, IReadOnlyList<string> HeldOutClasses, double TrainSeconds,
+    ClassificationResult ZeroShotHeldOutAmongHeldOut);
 
 /// <summary>
 /// Compositional zero-shot on procedural scenes: train a tiny CLIP on scenes whose captions come from the
@@ -119,7 +121,10 @@ public static class ClipSceneExperiment
         var probeSeenTop1 = ClassificationResult.FromLogits(probe.Logits(seenEmb), seenTest.Labels, seenTest.ClassNames).Top1;
         var probeHeldTop1 = ClassificationResult.FromLogits(probe.Logits(heldEmb), heldTest.Labels, heldTest.ClassNames).Top1;
 
-        var heldClasses = heldTest.Labels.Distinct().Order().Select(l => heldTest.ClassNames[l]).ToList();
-        return new ClipSceneResult(scorer, losses, zsHeld, zsSeen, probeHeldTop1, probeSeenTop1, 1.0 / seenTest.ClassNames.Count, heldClasses, seconds);
+        var heldIndex = heldTest.Labels.Distinct().Order().ToList();
+        var heldClasses = heldIndex.Select(l => heldTest.ClassNames[l]).ToList();
+        using var heldOnly = new ZeroShotClassifier(scorer, heldClasses, PromptTemplates.Scenes);
+        var zsAmongHeld = heldOnly.Evaluate(heldEmb, heldTest.Labels.Select(l => heldIndex.IndexOf(l)).ToList());
+        return new ClipSceneResult(scorer, losses, zsHeld, zsSeen, probeHeldTop1, probeSeenTop1, 1.0 / seenTest.ClassNames.Count, heldClasses, seconds, zsAmongHeld);
     }
 }

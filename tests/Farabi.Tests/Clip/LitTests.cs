@@ -170,6 +170,20 @@ public sealed class LitTests
     }
 
     [Fact]
+    public void Rank_orders_candidates_by_similarity_to_the_caption_for_any_scorer()
+    {
+        _ = new ClipConfig();
+        var set = ColourSet(1);
+        using var images = new FakeImageTower(12);
+        using var texts = new FakeTextTower(10);
+        IImageTextScorer scorer = new LitScorer(new LitModel(new LitConfig(12, 10, 8), seed: 2), images, texts);
+        var ranked = scorer.Rank("a red thing", set.Images);
+        var sim = scorer.Similarity(set.Images, ["a red thing"]);
+        Assert.Equal(Enumerable.Range(0, set.Count).OrderByDescending(i => sim[i, 0]), ranked.Select(r => r.Index));
+        Assert.True(ranked.Zip(ranked.Skip(1)).All(p => p.First.Score >= p.Second.Score));
+    }
+
+    [Fact]
     public void A_tower_of_the_wrong_width_is_a_clear_error()
     {
         _ = new ClipConfig();
