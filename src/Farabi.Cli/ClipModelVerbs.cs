@@ -57,7 +57,7 @@ static partial class ClipVerbs
         var data = new Option<string?>("--data") { Description = "Training images for cifar10 (default " + DefaultCifarTrain + ") or mnist (default " + DefaultMnist + ")." };
         var twins = new Option<bool>("--shape-twins") { Description = "Scenes: train on scene/shape-twin pairs drawn into the same batch (hard negatives that differ only in shape)." };
         var testData = new Option<string?>("--test-data") { Description = "Test images for cifar10 (default " + DefaultCifar + "); for mnist, default: the last 2000 records of --data." };
-        var command = new Command("train", "Train a tiny CLIP on procedural scenes with held-out colour-shape combinations; zero-shot vs linear probe vs chance.")
+        var command = new Command("train", "Train a tiny CLIP from scratch on procedural scenes (held-out colour-shape combinations) or CIFAR-10 / MNIST (held-out classes); zero-shot vs linear probe vs chance.")
         {
             steps, batch, lr, size, patch, width, layers, tower, trainScenes, testScenes, holdOut, seed, outDir, threads, dataset, data, testData, twins,
         };
