@@ -118,41 +118,93 @@ public sealed class EmbeddingCacheTests
     static string TempDir() => Directory.CreateTempSubdirectory("farabi-cache-").FullName;
 
     [Fact]
-    public void Second_request_for_the_same_items_is_read_from_disk()
+    public void Only_items_no_shard_holds_are_computed()
     {
         var cache = new EmbeddingCache(TempDir());
         var embedder = new CountingEmbedder();
         var first = cache.Embed(embedder, ["banana", "kiwi"]);
-        var second = cache.Embed(embedder, ["banana", "kiwi"]);
+        var again = cache.Embed(embedder, ["kiwi", "banana"]);
         Assert.Equal(1, embedder.Calls);
-        Assert.Equal(first, second);
-        Assert.Single(Directory.GetFiles(cache.Directory, "*.safetensors"));
+        Assert.Equal(first[0], again[1]);
+        Assert.Equal(first[1], again[0]);
+        // One new item: only it is embedded (its third value records the call that made it).
+        var mixed = cache.Embed(embedder, ["kiwi", "apple", "apple"]);
+        Assert.Equal(2, embedder.Calls);
+        Assert.Equal(first[1], mixed[0]);
+        Assert.Equal(new float[] { 5, 1, 2 }, mixed[1]);
+        Assert.Equal(mixed[1], mixed[2]);
+        Assert.Equal(2, Directory.GetFiles(cache.TowerDirectory(embedder.Name), "*.safetensors").Length);
+        // A fresh cache object over the same folder sees both shards.
+        Assert.Equal(mixed[1], new EmbeddingCache(cache.Directory).Embed(embedder, ["apple"])[0]);
+        Assert.Equal(2, embedder.Calls);
     }
 
     [Fact]
-    public void Changed_items_order_or_boundaries_are_recomputed()
+    public void Work_is_kept_shard_by_shard_so_an_interrupted_run_resumes()
+    {
+        var cache = new EmbeddingCache(TempDir()) { ShardSize = 2 };
+        var failing = new FailingEmbedder(failAfterCalls: 2);
+        string[] items = ["a", "bb", "ccc", "dddd", "eeeee"];
+        Assert.Throws<IOException>(() => cache.Embed(failing, items));
+        Assert.Equal(2, Directory.GetFiles(cache.TowerDirectory(failing.Name), "*.safetensors").Length);
+        // The rerun embeds only the last item; counts reported are cumulative and end at the total.
+        var resumed = new FailingEmbedder(failAfterCalls: int.MaxValue);
+        var seen = new List<int>();
+        var v = cache.Embed(resumed, items, new ListProgress(seen));
+        Assert.Equal(new[] { "eeeee" }, resumed.Embedded);
+        Assert.Equal(new[] { 4, 5 }, seen);
+        Assert.Equal(items.Select(t => (float)t.Length), v.Select(x => x[0]));
+    }
+
+    sealed class ListProgress(List<int> seen) : IProgress<int>
+    {
+        public void Report(int value) => seen.Add(value);
+    }
+
+    sealed class FailingEmbedder(int failAfterCalls) : ITextEmbedder
+    {
+        int calls;
+        public List<string> Embedded { get; } = [];
+        public string Name => "failing";
+        public int Dimension => 1;
+        public float[][] Embed(IReadOnlyList<string> texts, IProgress<int>? progress = null)
+        {
+            if (calls++ == failAfterCalls) throw new IOException("simulated crash");
+            Embedded.AddRange(texts);
+            for (int i = 0; i < texts.Count; i++) progress?.Report(i + 1);
+            return texts.Select(t => new float[] { t.Length }).ToArray();
+        }
+        public void Dispose() { }
+    }
+
+    [Fact]
+    public void Images_of_the_same_bytes_but_another_shape_are_different_items()
     {
         var cache = new EmbeddingCache(TempDir());
-        var embedder = new CountingEmbedder();
-        cache.Embed(embedder, ["ab", "c"]);
-        cache.Embed(embedder, ["a", "bc"]);
-        cache.Embed(embedder, ["c", "ab"]);
-        Assert.Equal(3, embedder.Calls);
-        Assert.Equal(3, Directory.GetFiles(cache.Directory, "*.safetensors").Length);
+        var tower = new ShapeEmbedder();
+        var pixels = Enumerable.Range(0, 2 * 3 * 3).Select(i => (byte)i).ToArray();
+        var v = cache.Embed(tower, [new RgbImage(2, 3, pixels), new RgbImage(3, 2, (byte[])pixels.Clone())]);
+        Assert.Equal(new float[] { 2, 3 }, v[0]);
+        Assert.Equal(new float[] { 3, 2 }, v[1]);
+    }
+
+    sealed class ShapeEmbedder : IImageEmbedder
+    {
+        public string Name => "shape";
+        public int Dimension => 2;
+        public float[][] Embed(IReadOnlyList<RgbImage> images, IProgress<int>? progress = null) => images.Select(i => new float[] { i.Width, i.Height }).ToArray();
+        public void Dispose() { }
     }
 
     [Fact]
-    public void A_damaged_cache_file_names_itself()
+    public void A_damaged_shard_names_itself()
     {
         var cache = new EmbeddingCache(TempDir());
         var embedder = new CountingEmbedder();
         cache.Embed(embedder, ["x", "y"]);
-        var file = Directory.GetFiles(cache.Directory, "*.safetensors").Single();
-        // Replace it with a valid file of the wrong shape.
-        var other = new EmbeddingCache(TempDir());
-        other.Embed(embedder, ["only one"]);
-        File.Copy(Directory.GetFiles(other.Directory).Single(), file, overwrite: true);
-        var e = Assert.Throws<InvalidDataException>(() => cache.Embed(embedder, ["x", "y"]));
-        Assert.Contains(file, e.Message);
+        var shard = Directory.GetFiles(cache.TowerDirectory(embedder.Name)).Single();
+        File.WriteAllBytes(shard, [1, 2, 3]);
+        var e = Assert.ThrowsAny<Exception>(() => cache.Embed(embedder, ["x"]));
+        Assert.Contains(shard, e.Message);
     }
 }
