@@ -104,7 +104,7 @@ public sealed class LitTests
         using var textFeatures = randn([32, 10], generator: g);
         LitTraining.Train(model, imageFeatures, textFeatures, new ClipTrainingOptions { Steps = 10, BatchSize = 16, WarmupSteps = 2 });
         Assert.Equal(["logit_scale", "visual_projection.weight"], model.named_parameters().Select(p => p.name).Order(StringComparer.Ordinal));
-        using var _ = no_grad();
+        using var noGrad = no_grad();
         using var texts = model.EncodeTextFeatures(textFeatures);
         Assert.Equal([32L, 10L], texts.shape);
         Assert.True(texts.allclose(TorchSharp.torch.nn.functional.normalize(textFeatures, dim: -1), 1e-5, 1e-6));
