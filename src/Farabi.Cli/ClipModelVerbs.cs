@@ -17,6 +17,8 @@ namespace Farabi.Cli;
 static partial class ClipVerbs
 {
     const string DefaultCifar = "../shared/data/images/cifar10/test-2k.bin.gz";
+    const string DefaultCifarTrain = "../shared/data/images/cifar10/train-10k.bin.gz";
+    const string DefaultMnist = "../shared/data/images/mnist/t10k-images-idx3-ubyte.gz";
 
     static Option<string[]> HoldOutOption() => new("--hold-out")
     {
@@ -46,26 +48,32 @@ static partial class ClipVerbs
             Description = "libtorch threads; 1 is fastest for these tiny models on a shared machine (more threads spin-wait for each other).",
             DefaultValueFactory = _ => 1,
         };
-        var dataset = new Option<string>("--dataset") { Description = "scenes (built in) or cifar10 (--data, --test-data; --hold-out names classes).", DefaultValueFactory = _ => "scenes" };
-        dataset.AcceptOnlyFromAmong("scenes", "cifar10");
-        var data = new Option<string>("--data") { Description = "CIFAR-10 training batch for --dataset cifar10.", DefaultValueFactory = _ => "../shared/data/images/cifar10/train-10k.bin.gz" };
-        var testData = new Option<string>("--test-data") { Description = "CIFAR-10 test batch for --dataset cifar10.", DefaultValueFactory = _ => DefaultCifar };
-        var command = new Command("train", "Train a tiny CLIP on procedural scenes with held-out colour-shape combinations; zero-shot vs linear probe vs chance.")
+        var dataset = new Option<string>("--dataset")
         {
-            steps, batch, lr, size, patch, width, layers, tower, trainScenes, testScenes, holdOut, seed, outDir, threads, dataset, data, testData,
+            Description = "scenes (built in), cifar10 or mnist (--data, --test-data; --hold-out names classes; --train-scenes/--test-scenes count images).",
+            DefaultValueFactory = _ => "scenes",
+        };
+        dataset.AcceptOnlyFromAmong("scenes", "cifar10", "mnist");
+        var data = new Option<string?>("--data") { Description = "Training images for cifar10 (default " + DefaultCifarTrain + ") or mnist (default " + DefaultMnist + ")." };
+        var twins = new Option<bool>("--shape-twins") { Description = "Scenes: train on scene/shape-twin pairs drawn into the same batch (hard negatives that differ only in shape)." };
+        var testData = new Option<string?>("--test-data") { Description = "Test images for cifar10 (default " + DefaultCifar + "); for mnist, default: the last 2000 records of --data." };
+        var command = new Command("train", "Train a tiny CLIP from scratch on procedural scenes (held-out colour-shape combinations) or CIFAR-10 / MNIST (held-out classes); zero-shot vs linear probe vs chance.")
+        {
+            steps, batch, lr, size, patch, width, layers, tower, trainScenes, testScenes, holdOut, seed, outDir, threads, dataset, data, testData, twins,
         };
         command.SetAction((parse, cancel) =>
         {
             var stdout = parse.InvocationConfiguration.Output;
             var stderr = parse.InvocationConfiguration.Error;
-            var cifar = parse.GetValue(dataset) == "cifar10";
-            var held = parse.GetValue(holdOut) is { Length: > 0 } h ? h : cifar ? ["cat", "truck"] : d.HeldOut.ToArray();
-            if (!cifar) _ = HeldOutCombinations.Parse(held); // a bad word is a FormatException naming it, before any work
+            var ds = parse.GetValue(dataset)!;
+            var classSet = ds != "scenes";
+            var held = parse.GetValue(holdOut) is { Length: > 0 } h ? h : classSet ? DefaultHeldOutClasses(ds) : d.HeldOut.ToArray();
+            if (!classSet) _ = HeldOutCombinations.Parse(held); // a bad word is a FormatException naming it, before any work
             var options = new ClipSceneOptions
             {
                 ImageSize = parse.GetValue(size), PatchSize = parse.GetValue(patch), Width = parse.GetValue(width), Layers = parse.GetValue(layers),
                 Heads = Math.Max(1, parse.GetValue(width) / 32), ProjectionDim = parse.GetValue(width), Tower = parse.GetValue(tower)!,
-                TrainScenes = parse.GetValue(trainScenes), TestScenes = parse.GetValue(testScenes), HeldOut = held, Seed = parse.GetValue(seed),
+                TrainScenes = parse.GetValue(trainScenes), TestScenes = parse.GetValue(testScenes), HeldOut = held, Seed = parse.GetValue(seed), ShapeTwins = parse.GetValue(twins),
                 Training = d.Training with { Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr) },
             };
             if (parse.GetValue(threads) < 1) throw new UserError($"--threads must be at least 1, not {parse.GetValue(threads)}.");
@@ -76,13 +84,25 @@ static partial class ClipVerbs
             var run = RunFolder.Create("clip train", parse.GetValue(outDir));
             run.WriteConfig(new
             {
-                verb = "clip train", dataset = "scenes", options.ImageSize, options.PatchSize, options.Width, options.Layers, options.Heads,
-                options.ProjectionDim, options.Tower, options.TrainScenes, options.TestScenes, hold_out = held, options.Seed,
+                verb = "clip train", dataset = ds, data = parse.GetValue(data), test_data = parse.GetValue(testData), options.ImageSize, options.PatchSize, options.Width, options.Layers, options.Heads,
+                options.ProjectionDim, options.Tower, options.TrainScenes, options.TestScenes, hold_out = held, options.Seed, shape_twins = options.ShapeTwins,
                 options.Training.Steps, options.Training.BatchSize, options.Training.LearningRate, options.Training.WarmupSteps, options.Training.WeightDecay,
             });
-            if (cifar)
+            if (classSet)
             {
-                var cifarTable = RunCifar(options, parse.GetValue(data)!, parse.GetValue(testData)!, held, run, stderr, cancel);
+                var (trainSet, testSet) = LoadClassSets(ds, parse.GetValue(data), parse.GetValue(testData), options.TrainScenes, options.TestScenes);
+                var templates = ClassSetTemplates(ds);
+                ClassSetResult r;
+                using (var progress = new ProgressBar("clip train", options.Training.Steps, stderr))
+                    r = ClipClassSetExperiment.Run(trainSet, testSet, held, templates, options with { ContextLength = 24 }, StepReporter(progress, run, options.Training.Steps), cancel);
+                var scorer = (ClipScorer)r.Scorer;
+                scorer.Model.Save(run.File("model"));
+                ((CaptionWordTokenizer)scorer.Tokenizer).Save(run.File("model"));
+                var description = $"A tiny CLIP ({options.Tower}, width {options.Width}, {options.Layers} layers) trained from scratch for {r.Losses.Count} steps on " +
+                    $"{trainSet.Count} {ds} images minus the held-out classes, each captioned with one of {templates.Count} templates. An unseen class name is " +
+                    "a word the text tower never trained on, so zero-shot on held-out classes near chance is the expected honest result for a model trained " +
+                    "on a handful of words.";
+                var cifarTable = ReportClassSet(r, "clip train", ds, held, templates, testSet, trainSet.Count, run, description);
                 stdout.Write(cifarTable.ToText());
                 stdout.WriteLine($"wrote model, results.json, report.md and plots to {run.Path}");
                 return Task.FromResult(0);
@@ -131,66 +151,26 @@ static partial class ClipVerbs
             dataset = "scenes", zero_shot_top1 = result.ZeroShotHeldOut.Top1, zero_shot_top5 = result.ZeroShotHeldOut.Top5,
             zero_shot_seen_top1 = result.ZeroShotSeen.Top1, probe_top1 = result.ProbeHeldOutTop1, probe_seen_top1 = result.ProbeSeenTop1,
             chance = result.Chance, classes = result.ZeroShotSeen.ClassNames.Count, held_out_classes = result.HeldOutClasses,
+            zero_shot_among_held_out_top1 = result.ZeroShotHeldOutAmongHeldOut.Top1, chance_among_held_out = 1.0 / result.HeldOutClasses.Count,
+            shape_twins = options.ShapeTwins,
             final_loss = result.Losses.Count > 0 ? result.Losses[^1] : double.NaN, train_seconds = result.TrainSeconds,
         });
         run.WriteReport(ReportMarkdown(result, options));
         return result;
     }
 
-    /// <summary>CIFAR-10 with held-out classes: train on the others' templated captions, zero-shot on the held-out ones.</summary>
-    static TextTable RunCifar(ClipSceneOptions options, string trainPath, string testPath, string[] held, RunFolder run, TextWriter stderr, CancellationToken cancel)
-    {
-        foreach (var path in new[] { trainPath, testPath })
-            if (!File.Exists(path)) throw new FileNotFoundException($"CIFAR-10 file '{path}' does not exist; pass --data and --test-data with CIFAR-10 binary batches (.bin or .bin.gz).", path);
-        var train = Cifar10.Load(trainPath, options.TrainScenes);
-        var test = Cifar10.Load(testPath, options.TestScenes);
-        ClipClassSetResult r;
-        using (var progress = new ProgressBar("clip train", options.Training.Steps, stderr))
-        {
-            r = ClipClassSetExperiment.Run(train, test, held, PromptTemplates.Cifar10, options with { ContextLength = 24 }, s =>
-            {
-                progress.Report(s.Step, $"loss {s.Loss:F3} scale {s.LogitScale:F1}");
-                if (s.Step % 10 == 0 || s.Step == options.Training.Steps)
-                    run.AppendMetrics(new { step = s.Step, loss = s.Loss, lr = s.LearningRate, logit_scale = s.LogitScale, seconds = s.Seconds });
-            }, cancel);
-        }
-        var modelDir = run.File("model");
-        r.Scorer.Model.Save(modelDir);
-        ((CaptionWordTokenizer)r.Scorer.Tokenizer).Save(modelDir);
-        new Plots.LinePlot { Title = "CLIP contrastive loss (CIFAR-10)", XLabel = "step", YLabel = "InfoNCE loss", Markers = false }
-            .Add("train", r.Losses.ToList()).SavePng(run.File("loss.png"));
-        SaveConfusion(r.ZeroShotUnseen, run.File("confusion-held-out.png"), "Zero-shot on held-out CIFAR-10 classes (rows: true, columns: predicted)");
-        run.WriteJson("results.json", new
-        {
-            dataset = "cifar10", zero_shot_top1 = r.ZeroShotUnseen.Top1, zero_shot_top5 = r.ZeroShotUnseen.Top5, zero_shot_seen_top1 = r.ZeroShotSeen.Top1,
-            probe_top1 = r.ProbeUnseenTop1, chance = r.Chance, held_out_classes = held, train_images = options.TrainScenes, test_images = options.TestScenes,
-            final_loss = r.Losses.Count > 0 ? r.Losses[^1] : double.NaN, train_seconds = r.TrainSeconds,
-        });
-        var table = new TextTable("CIFAR-10 test images", "zero-shot top-1", "zero-shot top-5", "linear probe top-1", "chance")
-            .Add($"held-out classes ({string.Join(", ", held)})", r.ZeroShotUnseen.Top1, r.ZeroShotUnseen.Top5, r.ProbeUnseenTop1, r.Chance)
-            .Add("training classes", r.ZeroShotSeen.Top1, r.ZeroShotSeen.Top5, "", r.Chance);
-        run.WriteReport(new StringBuilder()
-            .AppendLine("# clip train (CIFAR-10, held-out classes)").AppendLine()
-            .AppendLine($"A tiny CLIP ({options.Tower}, width {options.Width}, {options.Layers} layers) trained from scratch for {r.Losses.Count} steps on " +
-                        $"{options.TrainScenes} CIFAR-10 images minus the held-out classes ({string.Join(", ", held)}), each captioned with one of CLIP's 18 " +
-                        "CIFAR-10 templates. Zero-shot picks among all 10 class names (templates ensembled). An unseen class name is a word the text " +
-                        "tower never trained on, so zero-shot on held-out classes near or below chance is the expected honest result for a model " +
-                        "trained on 10 words; the linear probe is fitted on labelled test images of every class.").AppendLine()
-            .Append(table.ToMarkdown()).AppendLine()
-            .AppendLine("![loss](loss.png)").AppendLine("![confusion](confusion-held-out.png)").ToString());
-        return table;
-    }
-
     static TextTable ResultTable(ClipSceneResult r) => new TextTable("test images", "zero-shot top-1", "zero-shot top-5", "linear probe top-1", "chance")
         .Add($"held-out combinations ({string.Join(", ", r.HeldOutClasses)})", r.ZeroShotHeldOut.Top1, r.ZeroShotHeldOut.Top5, r.ProbeHeldOutTop1, r.Chance)
-        .Add("seen combinations, new images", r.ZeroShotSeen.Top1, r.ZeroShotSeen.Top5, r.ProbeSeenTop1, r.Chance);
+        .Add("seen combinations, new images", r.ZeroShotSeen.Top1, r.ZeroShotSeen.Top5, r.ProbeSeenTop1, r.Chance)
+        .Add("held-out combinations, among held-out names only", r.ZeroShotHeldOutAmongHeldOut.Top1, "", "", 1.0 / r.HeldOutClasses.Count);
 
     static string ReportMarkdown(ClipSceneResult r, ClipSceneOptions o) => new StringBuilder()
         .AppendLine("# clip train (procedural scenes)")
         .AppendLine()
         .AppendLine($"A CLIP with a {o.Tower} image tower ({o.ImageSize}x{o.ImageSize}, patch {o.PatchSize}) and a causal text tower, width {o.Width}, " +
                     $"{o.Layers} layers each, trained for {r.Losses.Count} steps of batch {o.Training.BatchSize} on {o.TrainScenes} scene-caption pairs " +
-                    $"in {r.TrainSeconds:F0} s. Combinations never shown in training: {string.Join(", ", o.HeldOut)}.")
+                    $"in {r.TrainSeconds:F0} s. Combinations never shown in training: {string.Join(", ", o.HeldOut)}." +
+                    (o.ShapeTwins ? " Training pairs come as a scene and its shape twin (same scene, another shape) in the same batch." : ""))
         .AppendLine()
         .AppendLine($"Zero-shot classifies among all {r.ZeroShotSeen.ClassNames.Count} colour-shape classes from the prompts alone " +
                     $"({PromptTemplates.Scenes.Count} templates ensembled). The linear probe is a supervised reference: it is fitted " +
@@ -221,7 +201,7 @@ static partial class ClipVerbs
 
     static Option<string> DatasetOption() => new("--dataset")
     {
-        Description = "scenes (held-out combinations of the procedural scenes) or cifar10 (test batch at --data); ignored with --images.",
+        Description = "scenes (held-out combinations of the procedural scenes), cifar10 (test batch at --data) or mnist (IDX images at --data); ignored with --images.",
         DefaultValueFactory = _ => "scenes",
     };
 
@@ -239,25 +219,43 @@ static partial class ClipVerbs
                 var held = HeldOutCombinations.Parse(holdOut.Length > 0 ? holdOut : new ClipSceneOptions().HeldOut);
                 var generator = new SceneGenerator(new SceneOptions { ImageSize = imageSize, MaxObjects = 1, HeldOut = held }, seed);
                 return generator.ToLabeledSet(Math.Min(limit, 100_000), SceneSplit.HeldOut, start: ClipSceneExperiment.TestStart);
+            case "mnist":
+                return LoadMnist(data == DefaultCifar ? DefaultMnist : data).Take(limit);
             case "cifar10":
                 if (!File.Exists(data)) throw new FileNotFoundException($"CIFAR-10 file '{data}' does not exist; pass --data with the path of a CIFAR-10 binary batch (.bin or .bin.gz).", data);
                 return Cifar10.Load(data, limit);
             default:
-                throw new UserError($"--dataset must be scenes or cifar10, not '{dataset}'.");
+                throw new UserError($"--dataset must be scenes, cifar10 or mnist, not '{dataset}'.");
         }
     }
 
+    /// <summary>
+    /// A trained model folder as a scorer: a LiT folder (frozen towers + projections) or a CLIP folder, with the
+    /// image side to draw scenes at (the LiT towers resize any image; 32 matches the scene experiment).
+    /// </summary>
+    static (IImageTextScorer Scorer, int ImageSize) LoadScorer(string folder)
+    {
+        if (File.Exists(Path.Combine(folder, LitModel.ConfigFile))) return (LitScorer.Load(folder, new Farabi.Towers.EmbeddingCache()), 32);
+        var clip = ClipScorer.Load(folder);
+        return (clip, clip.Model.Config.Vision.ImageSize);
+    }
+
     static IReadOnlyList<string> TemplatesFor(string[]? given, string dataset, bool folder) =>
-        given is { Length: > 0 } ? given : !folder && dataset == "cifar10" ? PromptTemplates.Cifar10 : folder ? PromptTemplates.Default : PromptTemplates.Scenes;
+        given is { Length: > 0 } ? given : folder ? PromptTemplates.Default : dataset switch
+        {
+            "cifar10" => PromptTemplates.Cifar10,
+            "mnist" => PromptTemplates.Mnist,
+            _ => PromptTemplates.Scenes,
+        };
 
     static Command ZeroShot()
     {
-        var model = new Option<string>("--model") { Description = "CLIP model folder (config.json + model.safetensors + tokenizer).", Required = true };
+        var model = new Option<string>("--model") { Description = "CLIP model folder (config.json + model.safetensors + tokenizer) or LiT folder (lit_config.json).", Required = true };
         var labels = new Option<string[]>("--labels") { Description = "Class names, in label order (default: the data set's).", Arity = ArgumentArity.ZeroOrMore, AllowMultipleArgumentsPerToken = true };
         var templates = new Option<string[]>("--templates") { Description = "Prompt templates with {label} (repeatable); several are ensembled.", Arity = ArgumentArity.ZeroOrMore };
         var images = new Option<string?>("--images") { Description = "A folder with one sub-folder of images per class." };
         var dataset = DatasetOption();
-        var data = new Option<string>("--data") { Description = "CIFAR-10 binary batch for --dataset cifar10.", DefaultValueFactory = _ => DefaultCifar };
+        var data = new Option<string>("--data") { Description = "CIFAR-10 binary batch for --dataset cifar10 (MNIST images file for --dataset mnist; default " + DefaultMnist + ").", DefaultValueFactory = _ => DefaultCifar };
         var holdOut = HoldOutOption();
         var limit = new Option<int>("--limit") { Description = "Most images.", DefaultValueFactory = _ => 1000 };
         var seed = new Option<long>("--seed") { Description = "Scene seed (for --dataset scenes).", DefaultValueFactory = _ => 0 };
@@ -269,10 +267,11 @@ static partial class ClipVerbs
         command.SetAction(parse =>
         {
             var stdout = parse.InvocationConfiguration.Output;
-            var scorer = ClipScorer.Load(parse.GetValue(model)!);
+            var (scorer, imageSize) = LoadScorer(parse.GetValue(model)!);
+            using var owned = scorer as IDisposable;
             var imageDir = parse.GetValue(images);
             var ds = parse.GetValue(dataset)!;
-            var set = EvaluationSet(imageDir, ds, parse.GetValue(data)!, scorer.Model.Config.Vision.ImageSize, parse.GetValue(holdOut) ?? [], parse.GetValue(limit), parse.GetValue(seed));
+            var set = EvaluationSet(imageDir, ds, parse.GetValue(data)!, imageSize, parse.GetValue(holdOut) ?? [], parse.GetValue(limit), parse.GetValue(seed));
             var names = parse.GetValue(labels) is { Length: > 0 } given ? given : set.ClassNames.ToArray();
             if (names.Length != set.ClassNames.Count)
                 throw new UserError($"--labels gives {names.Length} names but the data has {set.ClassNames.Count} classes ({string.Join(", ", set.ClassNames)}).");
@@ -295,10 +294,10 @@ static partial class ClipVerbs
 
     static Command Probe()
     {
-        var model = new Option<string>("--model") { Description = "CLIP model folder.", Required = true };
+        var model = new Option<string>("--model") { Description = "CLIP model folder or LiT folder (lit_config.json).", Required = true };
         var images = new Option<string?>("--images") { Description = "A folder with one sub-folder of images per class." };
         var dataset = DatasetOption();
-        var data = new Option<string>("--data") { Description = "CIFAR-10 binary batch for --dataset cifar10.", DefaultValueFactory = _ => DefaultCifar };
+        var data = new Option<string>("--data") { Description = "CIFAR-10 binary batch for --dataset cifar10 (MNIST images file for --dataset mnist; default " + DefaultMnist + ").", DefaultValueFactory = _ => DefaultCifar };
         var holdOut = HoldOutOption();
         var limit = new Option<int>("--limit") { Description = "Most images (half fit the probe, half test it).", DefaultValueFactory = _ => 1000 };
         var steps = new Option<int>("--steps") { Description = "Optimiser steps of the logistic regression.", DefaultValueFactory = _ => 300 };
@@ -311,11 +310,12 @@ static partial class ClipVerbs
         command.SetAction(parse =>
         {
             var stdout = parse.InvocationConfiguration.Output;
-            var scorer = ClipScorer.Load(parse.GetValue(model)!);
+            var (scorer, imageSize) = LoadScorer(parse.GetValue(model)!);
+            using var owned = scorer as IDisposable;
             var imageDir = parse.GetValue(images);
             var ds = parse.GetValue(dataset)!;
             var s = parse.GetValue(seed);
-            var set = EvaluationSet(imageDir, ds, parse.GetValue(data)!, scorer.Model.Config.Vision.ImageSize, parse.GetValue(holdOut) ?? [], parse.GetValue(limit), s);
+            var set = EvaluationSet(imageDir, ds, parse.GetValue(data)!, imageSize, parse.GetValue(holdOut) ?? [], parse.GetValue(limit), s);
             if (set.Count < 4) throw new UserError($"the probe needs at least 4 images; {set.Source} has {set.Count}.");
             var order = Enumerable.Range(0, set.Count).OrderBy(i => new Random((int)s + i * 7919).Next()).ToList();
             var fit = set.Subset(order.Take(set.Count / 2));

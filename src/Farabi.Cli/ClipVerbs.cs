@@ -21,6 +21,7 @@ static partial class ClipVerbs
         clip.Subcommands.Add(ZeroShot());
         clip.Subcommands.Add(Probe());
         clip.Subcommands.Add(ImportHf());
+        clip.Subcommands.Add(Lit());
         return clip;
     }
 

@@ -8,7 +8,7 @@ namespace Farabi.Research.Clip;
 /// A CLIP model with its tokenizer and image preprocessing: embeds images and captions and scores how well
 /// they match. Reusable wherever a model must judge image-text agreement (zero-shot, reranking samples).
 /// </summary>
-public sealed class ClipScorer
+public sealed class ClipScorer : IImageTextScorer
 {
     /// <summary>The model.</summary>
     public ClipModel Model { get; }
@@ -54,6 +54,7 @@ public sealed class ClipScorer
     /// <summary>Unit-norm image embeddings <c>[N, D]</c>, in batches, without gradients.</summary>
     public Tensor EmbedImages(IReadOnlyList<RgbImage> images, int batchSize = 128)
     {
+        if (images.Count == 0) return zeros([0, Model.Config.ProjectionDim]);
         using var _ = no_grad();
         var parts = new List<Tensor>();
         for (var i = 0; i < images.Count; i += batchSize)
@@ -70,6 +71,7 @@ public sealed class ClipScorer
     /// <summary>Unit-norm text embeddings <c>[N, D]</c>, in batches, without gradients.</summary>
     public Tensor EmbedTexts(IReadOnlyList<string> texts, int batchSize = 256)
     {
+        if (texts.Count == 0) return zeros([0, Model.Config.ProjectionDim]);
         using var _ = no_grad();
         var parts = new List<Tensor>();
         for (var i = 0; i < texts.Count; i += batchSize)
@@ -80,17 +82,5 @@ public sealed class ClipScorer
         var all = cat(parts, 0);
         foreach (var p in parts) p.Dispose();
         return all;
-    }
-
-    /// <summary>Cosine similarities <c>[images, texts]</c>.</summary>
-    public double[,] Similarity(IReadOnlyList<RgbImage> images, IReadOnlyList<string> texts)
-    {
-        using var scope = NewDisposeScope();
-        var s = EmbedImages(images).matmul(EmbedTexts(texts).t()).contiguous();
-        var flat = s.data<float>().ToArray();
-        var result = new double[images.Count, texts.Count];
-        for (var i = 0; i < images.Count; i++)
-            for (var j = 0; j < texts.Count; j++) result[i, j] = flat[i * texts.Count + j];
-        return result;
     }
 }

@@ -21,6 +21,12 @@ public sealed record ClipTrainingOptions
     public double WeightDecay { get; init; } = 0.1;
     /// <summary>Global gradient-norm clip.</summary>
     public double GradClip { get; init; } = 1.0;
+    /// <summary>
+    /// Pairs come in groups of this many consecutive indices that are always drawn into a batch together (1: each
+    /// pair on its own). With 2 and data laid out as scene, twin, scene, twin ... every batch holds each pair's
+    /// hard negative.
+    /// </summary>
+    public int GroupSize { get; init; } = 1;
     /// <summary>Seed for batch order.</summary>
     public long Seed { get; init; }
 }
@@ -60,7 +66,12 @@ public static class ClipTraining
             AdamW.IsDecayed(p.name, p.parameter, embeddings) && !p.name.Contains("patch_embedding"))).ToList();
         using var optimizer = new AdamW(parameters, 0.9, 0.98, 1e-6, options.WeightDecay);
         var rng = new Random((int)options.Seed);
-        var batch = Math.Min(options.BatchSize, images.Count);
+        if (options.GroupSize < 1 || images.Count % options.GroupSize != 0)
+            throw new ArgumentException($"{images.Count} pairs do not split into groups of {options.GroupSize}.");
+        var group = options.GroupSize;
+        var groups = images.Count / group;
+        var batch = Math.Min(options.BatchSize / group, groups) * group;
+        if (batch < 2) throw new ArgumentException($"a batch of {options.BatchSize} holds fewer than two pairs in groups of {group}.");
         var losses = new List<double>(options.Steps);
         var clock = Stopwatch.StartNew();
         model.train();
@@ -69,8 +80,8 @@ public static class ClipTraining
             using var scope = NewDisposeScope();
             // Sample without replacement within a batch: a repeated pair would be its own negative.
             var chosen = new HashSet<long>();
-            while (chosen.Count < batch) chosen.Add(rng.Next(images.Count));
-            var index = tensor(chosen.ToArray());
+            while (chosen.Count < batch / group) chosen.Add(rng.Next(groups));
+            var index = tensor(chosen.SelectMany(g => Enumerable.Range(0, group).Select(k => g * group + k)).ToArray());
             var lr = LearningRateAt(step, options);
             using var output = model.Forward(pixels.index_select(0, index), ids.index_select(0, index));
             var loss = ClipModel.ContrastiveLoss(output.LogitsPerImage);

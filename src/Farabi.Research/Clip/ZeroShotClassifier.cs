@@ -18,6 +18,7 @@ public sealed record ClassificationResult(double Top1, double Top5, int[,] Confu
     {
         using var scope = NewDisposeScope();
         var n = labels.Count;
+        if (n == 0) return new ClassificationResult(double.NaN, double.NaN, new int[classNames.Count, classNames.Count], [], classNames);
         var c = (int)logits.shape[1];
         var k = Math.Min(5, c);
         var top = logits.topk(k, dim: 1).indexes.to_type(ScalarType.Int64).contiguous().data<long>().ToArray();
@@ -48,10 +49,10 @@ public sealed class ZeroShotClassifier : IDisposable
     public IReadOnlyList<string> ClassNames { get; }
     /// <summary>The templates ensembled per class.</summary>
     public IReadOnlyList<string> Templates { get; }
-    readonly ClipScorer scorer;
+    readonly IImageTextScorer scorer;
 
     /// <summary>Embeds every class name in every template with <paramref name="scorer"/>.</summary>
-    public ZeroShotClassifier(ClipScorer scorer, IReadOnlyList<string> classNames, IReadOnlyList<string> templates)
+    public ZeroShotClassifier(IImageTextScorer scorer, IReadOnlyList<string> classNames, IReadOnlyList<string> templates)
     {
         if (classNames.Count == 0) throw new ArgumentException("zero-shot classification needs at least one class name.");
         if (templates.Count == 0) throw new ArgumentException("zero-shot classification needs at least one template.");

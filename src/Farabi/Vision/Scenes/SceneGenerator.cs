@@ -101,7 +101,18 @@ public sealed class SceneGenerator
     public IReadOnlyList<SceneObject> HeldOutObjects => _heldOutObjects;
 
     /// <summary>Draws scene <paramref name="index"/> of <paramref name="split"/>.</summary>
-    public Scene Generate(long index, SceneSplit split = SceneSplit.Train)
+    public Scene Generate(long index, SceneSplit split = SceneSplit.Train) => Generate(index, split, shapeTwin: false)!;
+
+    /// <summary>
+    /// The shape twin of scene <paramref name="index"/>: the same scene (background, noise, position jitter, caption
+    /// wording) with the first-named object drawn as another shape, chosen among the shapes that keep it in
+    /// <paramref name="split"/>'s pool (so a training twin is never a held-out combination); null when no other shape
+    /// does. A scene and its twin differ only in one shape and one word, the hard negative that makes contrastive
+    /// training attend to shape (in a random batch colour, size and position already tell the pairs apart).
+    /// </summary>
+    public Scene? GenerateShapeTwin(long index, SceneSplit split = SceneSplit.Train) => Generate(index, split, shapeTwin: true);
+
+    Scene? Generate(long index, SceneSplit split, bool shapeTwin)
     {
         if (split == SceneSplit.HeldOut && Options.HeldOut.IsEmpty)
             throw new ArgumentException("the held-out split needs at least one held-out combination.");
@@ -123,6 +134,15 @@ public sealed class SceneGenerator
         {
             var j = rng.Next(i + 1);
             (objects[i], objects[j]) = (objects[j], objects[i]);
+        }
+        if (shapeTwin)
+        {
+            // A separate stream picks the twin's shape, so the scene's own draws below stay exactly the scene's.
+            var first = objects[0];
+            var pool = split == SceneSplit.Train ? _trainObjects : _allObjects;
+            var shapes = Options.Shapes.Distinct().Where(s => s != first.Shape && pool.Contains(first with { Shape = s })).ToList();
+            if (shapes.Count == 0) return null;
+            objects[0] = first with { Shape = shapes[SceneRandom.For(Seed, 3UL, index).Next(shapes.Count)] };
         }
         var background = (BackgroundColour)rng.Next(3);
         var image = Draw(objects, background, rng);
