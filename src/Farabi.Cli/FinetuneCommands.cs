@@ -144,7 +144,7 @@ static class FinetuneCommands
         var lrLora = new Option<double>("--lr-lora") { Description = "Peak learning rate of LoRA and DoRA (about 10x full: the adapters start at zero and move r directions).", DefaultValueFactory = _ => FineTuningMethod.DefaultLoraLearningRate };
         var lrHead = new Option<double>("--lr-head") { Description = "Peak learning rate of head-only training.", DefaultValueFactory = _ => FineTuningMethod.DefaultHeadLearningRate };
         var alpha = new Option<double>("--lora-alpha") { Description = "LoRA alpha, the same at every rank (update scaled by alpha / r).", DefaultValueFactory = _ => FineTuningMethod.DefaultLoraAlpha };
-        var methods = new Option<string[]>("--methods") { Description = "Methods to run (head, full, lora_rN, dora_rN; NAME@LR sets that run's rate, e.g. lora_r4@2e-3).", DefaultValueFactory = _ => ["head", "lora_r1", "lora_r4", "lora_r16", "dora_r4", "full"], AllowMultipleArgumentsPerToken = true };
+        var methods = new Option<string[]>("--methods") { Description = "Methods to run (head, full, lora_rN, dora_rN, and the control linear: LoRA's weight matrices trained in full; -emb leaves the token embedding frozen, e.g. lora_r4-emb; NAME@LR sets that run's rate, e.g. lora_r4@2e-3).", DefaultValueFactory = _ => ["head", "lora_r1", "lora_r4", "lora_r16", "dora_r4", "full"], AllowMultipleArgumentsPerToken = true };
         var baseRun = new Option<string?>("--base") { Description = "Reuse the tokenizer and pretrained model of an earlier compare run folder (its tokenizer/ and base/) instead of pretraining." };
         var command = new Command("compare", "Full fine-tuning vs last layer only vs LoRA r=1/4/16 vs DoRA on one pretrained model and one task: parameters, memory, step time, accuracy.")
         {
@@ -178,7 +178,7 @@ static class FinetuneCommands
                 ["heads"] = shape.NHead, ["context"] = shape.NPositions, ["pretrain_steps"] = reuse == null ? spec.Steps : null, ["steps"] = parse.GetValue(steps),
                 ["schedule"] = "5% linear warm-up, then linear decay", ["batch"] = parse.GetValue(common.Batch),
                 ["methods"] = new JsonArray(family.Select(m => (JsonNode)new JsonObject { ["method"] = m.Name, ["lr"] = m.LearningRate, ["lora_alpha"] = m.Rank > 0 ? m.LoraAlpha : null }).ToArray()),
-                ["lora_targets"] = LoraConfig.AllLinear, ["modules_to_save"] = "score", ["lora_dropout"] = 0, ["seed"] = seed, ["threads"] = Farabi.Training.TorchThreads.Count,
+                ["lora_targets"] = "every linear layer of the body + wte (LoRA); every linear layer (DoRA); '-emb' methods: linear layers only", ["modules_to_save"] = "score", ["lora_dropout"] = 0, ["seed"] = seed, ["threads"] = Farabi.Training.TorchThreads.Count,
             });
             if (reuse == null) pretrained.Save(run.File("base"));
             else Console.Error.WriteLine($"base: {pretrained.Model.ParameterCount():N0} parameters from {reuse}");
@@ -209,7 +209,7 @@ static class FinetuneCommands
                             $"(held-out loss {pretrained.HeldOutLoss.Before:F3} -> {pretrained.HeldOutLoss.After:F3})." : $"reused from {reuse}."))
                 .AppendLine($"Task: {taskName}, {train.Count} training examples, accuracy on {eval.Count} evaluation examples" + (parse.GetValue(common.Eval) is { } ev ? $" ({ev})." : "."))
                 .AppendLine($"Every method: same weights, data order and seed ({seed}), {parse.GetValue(steps)} AdamW steps of {parse.GetValue(common.Batch)} examples, 5% warm-up then linear decay " +
-                            $"from its own peak rate (lr column); LoRA/DoRA on every linear layer of the body, alpha = {parse.GetValue(alpha).ToString(CultureInfo.InvariantCulture)} at every rank (scale alpha / r), no adapter dropout, the zero-initialised head trained in full.")
+                            $"from its own peak rate (lr column); LoRA on every linear layer of the body and the token embedding (DoRA and `-emb` methods: the linear layers only), alpha = {parse.GetValue(alpha).ToString(CultureInfo.InvariantCulture)} at every rank (scale alpha / r), no adapter dropout, the zero-initialised head trained in full; `linear` trains LoRA's matrices (and the embedding) in full.")
                 .AppendLine()
                 .AppendLine("Memory columns: **+MB** is how far resident memory rose above its size at the method's start (gradients, AdamW moments, " +
                             "activations kept for backward, adapters; measured after garbage collection and heap trimming); **grad+opt MB** is exact: " +

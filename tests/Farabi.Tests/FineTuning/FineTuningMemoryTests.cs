@@ -39,4 +39,20 @@ public class FineTuningMemoryTests
             $"full +{full.PeakAboveStartMb:F1} MB, head +{head.PeakAboveStartMb:F1} MB, full grad+opt {full.GradientOptimizerMb:F1} MB");
         Assert.True(full.PeakMb >= full.PeakAboveStartMb);
     }
+
+    [Fact]
+    public void LoraTrainingStepsLeaveNoTensorsBehind()
+    {
+        // A per-step leak (a hook's tensor escaping its scope) would make memory grow with the number of steps.
+        var config = new Gpt2Config { VocabSize = 300, NPositions = 16, NEmbd = 16, NLayer = 1, NHead = 2, ResidPdrop = 0, EmbdPdrop = 0, AttnPdrop = 0 };
+        using var model = new SequenceClassificationModel(new Gpt2LMHeadModel(config, seed: 2), 2, padTokenId: 0);
+        FineTuningComparison.Prepare(model, FineTuningMethod.Parse("lora_r4"), seed: 1);
+        var random = new Random(1);
+        var data = Enumerable.Range(0, 16).Select(i => new LabelledIds(Enumerable.Range(0, 6).Select(_ => random.Next(300)).ToArray(), i % 2)).ToList();
+        using var outer = TorchSharp.torch.NewDisposeScope(); // whatever a step keeps alive lands here and is counted
+        var live = new Dictionary<int, long>();
+        foreach (var step in LoraFineTuner.TrainClassifier(model, data, [], new FineTuneOptions(Steps: 25, BatchSize: 4, LearningRate: 1e-3, EvalEvery: 0)))
+            if (step.Step is 5 or 25) live[step.Step] = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        Assert.Equal(live[5], live[25]);
+    }
 }

@@ -31,10 +31,14 @@ public class FineTuningTests
         long T(string m) => results.Single(r => r.Method == m).TrainableParameters;
         var width = 16;
         Assert.Equal(2 * width, T("head")); // score: [2, width], no bias
-        Assert.True(T("head") < T("lora_r1") && T("lora_r1") < T("lora_r4") && T("lora_r4") < T("lora_r16") && T("lora_r16") < T("full"));
-        // LoRA on every linear layer of a block (c_attn 16→48, attn c_proj 16→16, c_fc 16→64, mlp c_proj 64→16): r·(in+out) each, plus the head.
-        Assert.Equal(4 * (64 + 32 + 80 + 80) + 2 * width, T("lora_r4"));
-        Assert.Equal(T("lora_r4") + 48 + 16 + 64 + 16, T("dora_r4")); // DoRA adds one magnitude per output
+        // (On a model this small, rank 16 over 300 tokens outgrows the model itself; at the real sizes it is a few percent.)
+        Assert.True(T("head") < T("lora_r1") && T("lora_r1") < T("lora_r4") && T("lora_r4") < T("lora_r16") && T("lora_r4") < T("full"));
+        Assert.True(T("dora_r4") < T("lora_r4"));
+        // LoRA on every linear layer of a block (c_attn 16→48, attn c_proj 16→16, c_fc 16→64, mlp c_proj 64→16): r·(in+out)
+        // each, on the token embedding (300 tokens × 16): r·(300+16), plus the head. DoRA leaves the embedding out and
+        // adds one magnitude per output.
+        Assert.Equal(4 * (64 + 32 + 80 + 80) + 4 * (300 + 16) + 2 * width, T("lora_r4"));
+        Assert.Equal(4 * (64 + 32 + 80 + 80) + 48 + 16 + 64 + 16 + 2 * width, T("dora_r4"));
         var full = results.Single(r => r.Method == "full");
         Assert.Equal(full.TotalParameters, full.TrainableParameters);
         Assert.Equal(pretrained.Model.ParameterCount() + 2 * width, full.TotalParameters);
@@ -54,8 +58,13 @@ public class FineTuningTests
     [Fact]
     public void MethodNamesParseAndBadNamesAreRejected()
     {
-        Assert.Equal(new FineTuningMethod("lora_r8", FineTuningKind.Lora, 8, FineTuningMethod.DefaultLoraLearningRate), FineTuningMethod.Parse("lora_r8"));
+        Assert.Equal(new FineTuningMethod("lora_r8", FineTuningKind.Lora, 8, FineTuningMethod.DefaultLoraLearningRate, AdaptEmbedding: true), FineTuningMethod.Parse("lora_r8"));
         Assert.Equal(FineTuningKind.Dora, FineTuningMethod.Parse("dora_r2").Kind);
+        // LoRA adapts the token embedding unless -emb says not to; DoRA never does.
+        Assert.False(FineTuningMethod.Parse("lora_r4-emb@1e-3").AdaptEmbedding);
+        Assert.Equal(1e-3, FineTuningMethod.Parse("lora_r4-emb@1e-3").LearningRate);
+        Assert.False(FineTuningMethod.Parse("dora_r4").AdaptEmbedding);
+        Assert.Equal(FineTuningKind.LinearWeights, FineTuningMethod.Parse("linear").Kind);
         // The LoRA rate is about ten times full fine-tuning's (the adapters start at zero and move r directions).
         Assert.InRange(FineTuningMethod.DefaultLoraLearningRate / FineTuningMethod.DefaultFullLearningRate, 5, 20);
         // alpha is fixed, so the scale alpha / r falls as the rank grows.
