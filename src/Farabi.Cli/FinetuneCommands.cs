@@ -227,7 +227,13 @@ static class FinetuneCommands
         return command;
     }
 
-    static string KindOf(string method) => method.StartsWith("lora", StringComparison.Ordinal) ? "LoRA" : method.StartsWith("dora", StringComparison.Ordinal) ? "DoRA" : method;
+    /// <summary>The legend group of a method: LoRA, DoRA, or the method's bare name (rates and -emb dropped, so sweeps share a colour).</summary>
+    static string KindOf(string method)
+    {
+        var bare = method.Split('@')[0];
+        if (bare.EndsWith("-emb", StringComparison.Ordinal)) bare = bare[..^4];
+        return bare.StartsWith("lora", StringComparison.Ordinal) ? "LoRA" : bare.StartsWith("dora", StringComparison.Ordinal) ? "DoRA" : bare;
+    }
 
     /// <summary>The results.json row: the field names scripts depend on, then extras.</summary>
     internal static JsonObject Row(FineTuningResult r) => new()
