@@ -49,9 +49,9 @@ public sealed record FineTuningMethod(string Name, FineTuningKind Kind, int Rank
 
     /// <summary>
     /// LoRA and DoRA take ten times the full fine-tuning rate. The adapter update s·B·A starts at zero and B·A has only
-    /// r directions, so a step moves the weight far less than a full step at the same rate; LoRA practice runs adapters
-    /// at about 10x (the LoRA paper's GPT-2 runs use 2e-4 where full fine-tuning of GPT-2 uses 2e-5..1e-4 class rates;
-    /// PEFT's examples use 1e-3..3e-4 against 2e-5..5e-5 for full). The calibration in the FineTuning README picked 10x.
+    /// r directions, so a step moves the weight far less than a full step at the same rate; common LoRA practice runs
+    /// adapters at roughly ten times the full fine-tuning rate (the LoRA paper's GPT-2 E2E runs use 2e-4). The
+    /// calibration in the FineTuning README (synthetic task: full best at 5e-4, LoRA at 5e-3) agrees.
     /// </summary>
     public const double DefaultLoraLearningRate = 5e-3;
 
