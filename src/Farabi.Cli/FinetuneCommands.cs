@@ -41,11 +41,20 @@ static class FinetuneCommands
         public readonly Option<int> Batch = new("--batch") { Description = "Examples per fine-tuning step.", DefaultValueFactory = _ => 32 };
         public readonly Option<int> Seed = new("--seed") { Description = "Fixes data, initialisation, order and sampling.", DefaultValueFactory = _ => 1337 };
         public readonly Option<string?> Out = new("--out") { Description = "Run folder (default runs/finetune-<verb>-<time>/)." };
+        public readonly Option<int?> Threads = new("--threads") { Description = "libtorch intra-op threads (default: libtorch's choice; 1 is fastest for these small models on a busy machine)." };
 
         public void AddTo(Command c)
         {
-            foreach (var o in new Option[] { PretrainText, PretrainField, PretrainChars, Train, Eval, TrainCount, EvalCount, Vocab, Width, Layers, Heads, Context, PretrainSteps, Batch, Seed, Out })
+            foreach (var o in new Option[] { PretrainText, PretrainField, PretrainChars, Train, Eval, TrainCount, EvalCount, Vocab, Width, Layers, Heads, Context, PretrainSteps, Batch, Seed, Out, Threads })
                 c.Options.Add(o);
+        }
+
+        /// <summary>Applies <c>--threads</c>.</summary>
+        public void SetThreads(ParseResult p)
+        {
+            if (p.GetValue(Threads) is not int n) return;
+            if (n < 1) throw new UserError($"--threads must be at least 1, got {n}.");
+            Farabi.Training.TorchThreads.Set(n);
         }
 
         public bool Real(ParseResult p) => p.GetValue(PretrainText) != null;
@@ -130,38 +139,49 @@ static class FinetuneCommands
     static Command CompareCommand()
     {
         var common = new Common();
-        var steps = new Option<int>("--steps") { Description = "Fine-tuning steps per method (same for all).", DefaultValueFactory = _ => 300 };
-        var lrFull = new Option<double>("--lr-full") { Description = "Learning rate of full fine-tuning.", DefaultValueFactory = _ => 5e-4 };
-        var lrLora = new Option<double>("--lr-lora") { Description = "Learning rate of LoRA and DoRA.", DefaultValueFactory = _ => 3e-3 };
-        var lrHead = new Option<double>("--lr-head") { Description = "Learning rate of head-only training.", DefaultValueFactory = _ => 1e-2 };
-        var methods = new Option<string[]>("--methods") { Description = "Methods to run (head, full, lora_rN, dora_rN).", DefaultValueFactory = _ => ["head", "lora_r1", "lora_r4", "lora_r16", "dora_r4", "full"], AllowMultipleArgumentsPerToken = true };
+        var steps = new Option<int>("--steps") { Description = "Fine-tuning steps per method (same for all; 5% warm-up, then linear decay).", DefaultValueFactory = _ => 300 };
+        var lrFull = new Option<double>("--lr-full") { Description = "Peak learning rate of full fine-tuning.", DefaultValueFactory = _ => FineTuningMethod.DefaultFullLearningRate };
+        var lrLora = new Option<double>("--lr-lora") { Description = "Peak learning rate of LoRA and DoRA (about 10x full: the adapters start at zero and move r directions).", DefaultValueFactory = _ => FineTuningMethod.DefaultLoraLearningRate };
+        var lrHead = new Option<double>("--lr-head") { Description = "Peak learning rate of head-only training.", DefaultValueFactory = _ => FineTuningMethod.DefaultHeadLearningRate };
+        var alpha = new Option<double>("--lora-alpha") { Description = "LoRA alpha, the same at every rank (update scaled by alpha / r).", DefaultValueFactory = _ => FineTuningMethod.DefaultLoraAlpha };
+        var methods = new Option<string[]>("--methods") { Description = "Methods to run (head, full, lora_rN, dora_rN, and the control linear: LoRA's weight matrices trained in full; -emb leaves the token embedding frozen, e.g. lora_r4-emb; NAME@LR sets that run's rate, e.g. lora_r4@2e-3).", DefaultValueFactory = _ => ["head", "lora_r1", "lora_r4", "lora_r16", "dora_r4", "full"], AllowMultipleArgumentsPerToken = true };
+        var baseRun = new Option<string?>("--base") { Description = "Reuse the tokenizer and pretrained model of an earlier compare run folder (its tokenizer/ and base/) instead of pretraining." };
         var command = new Command("compare", "Full fine-tuning vs last layer only vs LoRA r=1/4/16 vs DoRA on one pretrained model and one task: parameters, memory, step time, accuracy.")
         {
-            steps, lrFull, lrLora, lrHead, methods,
+            steps, lrFull, lrLora, lrHead, alpha, methods, baseRun,
         };
         common.AddTo(command);
         command.SetAction(parse =>
         {
             var seed = parse.GetValue(common.Seed);
             List<FineTuningMethod> family;
-            try { family = parse.GetValue(methods)!.Select(m => FineTuningMethod.Parse(m, parse.GetValue(lrFull), parse.GetValue(lrLora), parse.GetValue(lrHead))).ToList(); }
+            try { family = parse.GetValue(methods)!.Select(m => FineTuningMethod.Parse(m, parse.GetValue(lrFull), parse.GetValue(lrLora), parse.GetValue(lrHead), parse.GetValue(alpha))).ToList(); }
             catch (ArgumentException e) { throw new UserError(e.Message); }
+            if (!(parse.GetValue(alpha) > 0)) throw new UserError("--lora-alpha must be positive.");
+            common.SetThreads(parse);
             if (parse.GetValue(steps) < 1 || parse.GetValue(common.Batch) < 1) throw new UserError("--steps and --batch must be at least 1.");
             var spec = common.Spec(parse);
             var (train, eval, taskName) = common.Task(parse);
-            var texts = common.PretrainingTexts(parse);
+            var reuse = parse.GetValue(baseRun);
+            if (reuse != null && !Directory.Exists(Path.Combine(reuse, "base")))
+                throw new UserError($"--base '{reuse}' is not a finetune compare run folder: it has no base/ folder.");
+            var texts = reuse == null ? common.PretrainingTexts(parse) : [];
             var run = RunFolder.Create("finetune compare", parse.GetValue(common.Out));
+            using var pretrained = reuse == null ? BuildBase(spec, texts, run.File("tokenizer"))
+                : PretrainedBase.Load(Path.Combine(reuse, "base"), Path.Combine(reuse, "tokenizer"));
+            var shape = pretrained.Model.Gpt2Config;
             run.WriteConfig(new JsonObject
             {
                 ["pretrain_text"] = parse.GetValue(common.PretrainText) ?? "built-in stories", ["pretrain_field"] = parse.GetValue(common.PretrainField),
-                ["pretrain_chars"] = texts.Sum(t => (long)t.Length), ["train"] = parse.GetValue(common.Train), ["eval"] = parse.GetValue(common.Eval),
-                ["train_count"] = train.Count, ["eval_count"] = eval.Count, ["vocab"] = spec.VocabSize, ["width"] = spec.Width, ["layers"] = spec.Layers,
-                ["heads"] = spec.Heads, ["context"] = spec.Context, ["pretrain_steps"] = spec.Steps, ["steps"] = parse.GetValue(steps),
-                ["batch"] = parse.GetValue(common.Batch), ["methods"] = new JsonArray(family.Select(m => (JsonNode)new JsonObject { ["method"] = m.Name, ["lr"] = m.LearningRate }).ToArray()),
-                ["lora_targets"] = LoraConfig.AllLinear, ["lora_alpha"] = "2r", ["seed"] = seed,
+                ["pretrain_chars"] = texts.Sum(t => (long)t.Length), ["base"] = reuse, ["train"] = parse.GetValue(common.Train), ["eval"] = parse.GetValue(common.Eval),
+                ["train_count"] = train.Count, ["eval_count"] = eval.Count, ["vocab"] = shape.VocabSize, ["width"] = shape.NEmbd, ["layers"] = shape.NLayer,
+                ["heads"] = shape.NHead, ["context"] = shape.NPositions, ["pretrain_steps"] = reuse == null ? spec.Steps : null, ["steps"] = parse.GetValue(steps),
+                ["schedule"] = "5% linear warm-up, then linear decay", ["batch"] = parse.GetValue(common.Batch),
+                ["methods"] = new JsonArray(family.Select(m => (JsonNode)new JsonObject { ["method"] = m.Name, ["lr"] = m.LearningRate, ["lora_alpha"] = m.Rank > 0 ? m.LoraAlpha : null }).ToArray()),
+                ["lora_targets"] = "every linear layer of the body + wte (LoRA); every linear layer (DoRA); '-emb' methods: linear layers only", ["modules_to_save"] = "score", ["lora_dropout"] = 0, ["seed"] = seed, ["threads"] = Farabi.Training.TorchThreads.Count,
             });
-            using var pretrained = BuildBase(spec, texts, run.File("tokenizer"));
-            pretrained.Save(run.File("base"));
+            if (reuse == null) pretrained.Save(run.File("base"));
+            else Console.Error.WriteLine($"base: {pretrained.Model.ParameterCount():N0} parameters from {reuse}");
             Console.Error.WriteLine($"task: {taskName}, {train.Count} training / {eval.Count} evaluation examples");
 
             var results = new List<FineTuningResult>();
@@ -184,12 +204,17 @@ static class FinetuneCommands
             foreach (var r in results) plot.Add(r.TrainableParameters, r.Accuracy, r.Method, KindOf(r.Method));
             plot.SavePng(run.File("accuracy_vs_params.png"));
             var report = new StringBuilder("# finetune compare\n\n")
-                .AppendLine($"Pretrained: GPT-2 {spec.Width} wide, {spec.Layers} blocks, {spec.Heads} heads, context {spec.Context}, {pretrained.Model.ParameterCount():N0} parameters, " +
-                            $"{spec.VocabSize}-token BPE; {spec.Steps} steps on {parse.GetValue(common.PretrainText) ?? "built-in stories"} " +
-                            $"(held-out loss {pretrained.HeldOutLoss.Before:F3} -> {pretrained.HeldOutLoss.After:F3}).")
+                .AppendLine($"Pretrained: GPT-2 {shape.NEmbd} wide, {shape.NLayer} blocks, {shape.NHead} heads, context {shape.NPositions}, {pretrained.Model.ParameterCount():N0} parameters, " +
+                            $"{shape.VocabSize}-token BPE; " + (reuse == null ? $"{spec.Steps} steps on {parse.GetValue(common.PretrainText) ?? "built-in stories"} " +
+                            $"(held-out loss {pretrained.HeldOutLoss.Before:F3} -> {pretrained.HeldOutLoss.After:F3})." : $"reused from {reuse}."))
                 .AppendLine($"Task: {taskName}, {train.Count} training examples, accuracy on {eval.Count} evaluation examples" + (parse.GetValue(common.Eval) is { } ev ? $" ({ev})." : "."))
-                .AppendLine($"Every method: same weights, data order and seed ({seed}), {parse.GetValue(steps)} AdamW steps of {parse.GetValue(common.Batch)} examples; LoRA/DoRA on every linear layer (alpha = 2r) with the head trained.")
-                .AppendLine("peak MB is the process's resident peak while the method trained (reset before each); state MB is weights + gradients + AdamW moments.")
+                .AppendLine($"Every method: same weights, data order and seed ({seed}), {parse.GetValue(steps)} AdamW steps of {parse.GetValue(common.Batch)} examples, 5% warm-up then linear decay " +
+                            $"from its own peak rate (lr column); LoRA on every linear layer of the body and the token embedding (DoRA and `-emb` methods: the linear layers only), alpha = {parse.GetValue(alpha).ToString(CultureInfo.InvariantCulture)} at every rank (scale alpha / r), no adapter dropout, the zero-initialised head trained in full; `linear` trains LoRA's matrices (and the embedding) in full.")
+                .AppendLine()
+                .AppendLine("Memory columns: **+MB** is how far resident memory rose above its size at the method's start (gradients, AdamW moments, " +
+                            "activations kept for backward, adapters; measured after garbage collection and heap trimming); **grad+opt MB** is exact: " +
+                            "3 × 4 bytes per trainable value (gradient and two AdamW moments); **peak MB** (`peak_mb` in results.json) is the whole process's " +
+                            "resident peak while the method ran, which includes the runtime, libtorch, the shared pretrained model and the data.")
                 .AppendLine()
                 .Append(table.ToMarkdown())
                 .AppendLine()
@@ -202,7 +227,13 @@ static class FinetuneCommands
         return command;
     }
 
-    static string KindOf(string method) => method.StartsWith("lora", StringComparison.Ordinal) ? "LoRA" : method.StartsWith("dora", StringComparison.Ordinal) ? "DoRA" : method;
+    /// <summary>The legend group of a method: LoRA, DoRA, or the method's bare name (rates and -emb dropped, so sweeps share a colour).</summary>
+    static string KindOf(string method)
+    {
+        var bare = method.Split('@')[0];
+        if (bare.EndsWith("-emb", StringComparison.Ordinal)) bare = bare[..^4];
+        return bare.StartsWith("lora", StringComparison.Ordinal) ? "LoRA" : bare.StartsWith("dora", StringComparison.Ordinal) ? "DoRA" : bare;
+    }
 
     /// <summary>The results.json row: the field names scripts depend on, then extras.</summary>
     internal static JsonObject Row(FineTuningResult r) => new()
@@ -213,6 +244,8 @@ static class FinetuneCommands
         ["accuracy"] = Math.Round(r.Accuracy, 4),
         ["step_ms"] = Math.Round(r.StepMs, 2),
         ["peak_mb"] = Math.Round(r.PeakMb, 1),
+        ["peak_above_start_mb"] = Math.Round(r.PeakAboveStartMb, 1),
+        ["grad_optimizer_mb"] = Math.Round(r.GradientOptimizerMb, 3),
         ["train_state_mb"] = Math.Round(r.TrainingStateMb, 2),
         ["lr"] = r.LearningRate,
         ["final_loss"] = Math.Round(r.FinalLoss, 4),
@@ -220,10 +253,11 @@ static class FinetuneCommands
 
     static TextTable Table(IEnumerable<FineTuningResult> results)
     {
-        var table = new TextTable("method", "trainable", "total", "trainable %", "accuracy", "step ms", "peak MB", "state MB", "lr");
+        var table = new TextTable("method", "trainable", "trainable %", "accuracy", "step ms", "+MB", "grad+opt MB", "peak MB", "lr");
         foreach (var r in results)
-            table.Add(r.Method, r.TrainableParameters, r.TotalParameters, (100.0 * r.TrainableParameters / r.TotalParameters).ToString("F2", CultureInfo.InvariantCulture),
-                r.Accuracy.ToString("P1", CultureInfo.InvariantCulture), r.StepMs, r.PeakMb, r.TrainingStateMb, r.LearningRate.ToString("G3", CultureInfo.InvariantCulture));
+            table.Add(r.Method, r.TrainableParameters, (100.0 * r.TrainableParameters / r.TotalParameters).ToString("F2", CultureInfo.InvariantCulture),
+                r.Accuracy.ToString("P1", CultureInfo.InvariantCulture), r.StepMs, r.PeakAboveStartMb.ToString("F1", CultureInfo.InvariantCulture),
+                r.GradientOptimizerMb.ToString("F2", CultureInfo.InvariantCulture), r.PeakMb.ToString("F0", CultureInfo.InvariantCulture), r.LearningRate.ToString("G3", CultureInfo.InvariantCulture));
         return table;
     }
 
@@ -246,6 +280,7 @@ static class FinetuneCommands
         command.SetAction(parse =>
         {
             var seed = parse.GetValue(common.Seed);
+            common.SetThreads(parse);
             var small = common.Spec(parse);
             var large = small with { Width = parse.GetValue(largeWidth) ?? 2 * small.Width, Layers = parse.GetValue(largeLayers) ?? small.Layers + 2 };
             if (large.Width % large.Heads != 0) throw new UserError($"--large-width {large.Width} must be divisible by --heads {large.Heads}.");
@@ -270,7 +305,9 @@ static class FinetuneCommands
             var result = GeneratedDataFineTuning.Run(largeBase, smallBase, train, eval, options,
                 stage => { bar?.Dispose(); bar = null; stepCount = 0; Console.Error.WriteLine(stage); },
                 st => { bar ??= new ProgressBar("train", Math.Max(Math.Max(options.GeneratorSteps, options.LabellerSteps), options.StudentSteps)); bar.Report(++stepCount, $"loss {st.Loss:F3}"); },
-                i => { bar ??= new ProgressBar("generate", options.GeneratedCount); bar.Report(i); });
+                i => { bar ??= new ProgressBar("generate", options.GeneratedCount); bar.Report(i); },
+                // The built-in task has a rule for the true class of any text: it checks the larger model's labels.
+                common.Real(parse) || parse.GetValue(common.Train) != null ? null : Farabi.Data.SyntheticSentiment.RuleLabel);
             bar?.Dispose();
             AtomicFile.WriteText(run.File("generated.jsonl"), string.Concat(result.Examples.Select(e =>
                 new JsonObject { ["text"] = e.Text, ["prompted_label"] = e.PromptedLabel, ["label"] = e.Label, ["confidence"] = Math.Round(e.Confidence, 4) }.ToJsonString() + "\n")));
@@ -286,6 +323,9 @@ static class FinetuneCommands
                 .AppendLine($"Task: {taskName}; evaluation on {eval.Count} real examples.")
                 .AppendLine($"Larger model: GPT-2 {large.Width} wide, {large.Layers} blocks ({largeBase.Model.ParameterCount():N0} parameters); its classifier (every weight, {options.LabellerSteps} steps on {train.Count} real examples) reaches {result.LabellerAccuracy:P1}.")
                 .AppendLine($"It wrote {result.Examples.Count} texts from label prefixes; its classifier agreed with the prompted label on {result.PromptAgreement:P1} ({perLabel}).")
+                .AppendLine(result.TrueLabelAccuracy is { } truth
+                    ? $"Check of the generated labels against the task's rule (more positive than negative words), on the {result.RuleDecided} texts it decides: {truth:P1} correct."
+                    : $"The generated labels have no ground truth here; the labeller's {result.LabellerAccuracy:P1} on the {eval.Count} held-out real examples estimates their accuracy.")
                 .AppendLine($"Small model: GPT-2 {small.Width} wide, {small.Layers} blocks ({smallBase.Model.ParameterCount():N0} parameters), LoRA r={options.StudentRank}, {options.StudentSteps} steps.")
                 .AppendLine()
                 .Append(table.ToMarkdown())
@@ -293,11 +333,14 @@ static class FinetuneCommands
                 .AppendLine("Generated examples:")
                 .AppendLine()
                 .Append(samples).ToString());
-            parse.InvocationConfiguration.Output.WriteLine(new JsonObject
+            var summary = new JsonObject
             {
                 ["labeller_accuracy"] = Math.Round(result.LabellerAccuracy, 4), ["prompt_agreement"] = Math.Round(result.PromptAgreement, 4),
-                ["generated"] = result.Examples.Count, ["results"] = rows.DeepClone(),
-            }.ToJsonString());
+                ["generated"] = result.Examples.Count, ["generated_label_accuracy"] = result.TrueLabelAccuracy is { } t ? Math.Round(t, 4) : null,
+                ["rule_decided"] = result.TrueLabelAccuracy is null ? null : result.RuleDecided, ["results"] = rows.DeepClone(),
+            };
+            run.WriteJson("summary.json", summary);
+            parse.InvocationConfiguration.Output.WriteLine(summary.ToJsonString());
             Console.Error.WriteLine($"report: {run.File("report.md")}");
             return 0;
         });

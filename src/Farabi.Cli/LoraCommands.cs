@@ -139,9 +139,10 @@ static class LoraCommands
         var targets = new Option<string[]>("--targets") { Description = "LoRA target modules.", DefaultValueFactory = _ => ["c_attn"], AllowMultipleArgumentsPerToken = true };
         var tiny = new Option<bool>("--tiny") { Description = "A 2-block 64-wide model instead of the 20M one (smoke test)." };
         var output = new Option<string?>("--out") { Description = "Also write the JSON result to this file (e.g. bench/out/lora.json)." };
+        var threads = new Option<int?>("--threads") { Description = "libtorch intra-op threads in each measuring process (default: libtorch's choice)." };
         var command = new Command("bench", "Step time and peak memory of LoRA vs full fine-tuning on a ~20M-parameter GPT (ratios).")
         {
-            method, steps, rounds, batch, seq, rank, targets, tiny, output,
+            method, steps, rounds, batch, seq, rank, targets, tiny, output, threads,
         };
         command.SetAction(parse =>
         {
@@ -153,8 +154,10 @@ static class LoraCommands
             var tg = parse.GetValue(targets)!;
             var m = parse.GetValue(method)!;
             JsonObject result;
+            if (parse.GetValue(threads) is int n && n < 1) throw new UserError($"--threads must be at least 1, got {n}.");
             if (m != "all")
             {
+                if (parse.GetValue(threads) is int count) Farabi.Training.TorchThreads.Set(count);
                 // One method in this process: its peak RSS is what this method costs (plus the runtime's baseline).
                 _ = torch.get_num_threads(); // libtorch loaded: its libraries belong to the baseline
                 var baseline = Memory.CurrentRssMb();
@@ -180,7 +183,7 @@ static class LoraCommands
                 var runs = new List<JsonObject>();
                 for (var round = 0; round < Math.Max(1, parse.GetValue(rounds)); round++)
                     foreach (var each in new[] { "full", "lora" })
-                        runs.Add(RunChild(each, s, b, t, r, tg, parse.GetValue(tiny)));
+                        runs.Add(RunChild(each, s, b, t, r, tg, parse.GetValue(tiny), parse.GetValue(threads)));
                 JsonObject Best(string name)
                 {
                     var mine = runs.Where(x => x["method"]!.GetValue<string>() == name).ToList();
@@ -220,7 +223,7 @@ static class LoraCommands
     }
 
     /// <summary>Runs one benchmark method in a fresh process of this tool, so its peak memory is its own.</summary>
-    static JsonObject RunChild(string method, int steps, int batch, int seq, int rank, string[] targets, bool tiny)
+    static JsonObject RunChild(string method, int steps, int batch, int seq, int rank, string[] targets, bool tiny, int? threads)
     {
         var host = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot locate this process's executable.");
         var psi = new ProcessStartInfo(host) { RedirectStandardOutput = true, UseShellExecute = false };
@@ -229,6 +232,7 @@ static class LoraCommands
             psi.ArgumentList.Add(a);
         foreach (var t in targets) psi.ArgumentList.Add(t);
         if (tiny) psi.ArgumentList.Add("--tiny");
+        if (threads is int n) { psi.ArgumentList.Add("--threads"); psi.ArgumentList.Add($"{n}"); }
         using var child = Process.Start(psi) ?? throw new InvalidOperationException("Could not start the benchmark child process.");
         var stdout = child.StandardOutput.ReadToEnd();
         child.WaitForExit();

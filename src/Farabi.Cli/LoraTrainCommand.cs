@@ -29,7 +29,7 @@ static class LoraTrainCommand
         var rslora = new Option<bool>("--rslora") { Description = "Scale by alpha / sqrt(r) (rsLoRA)." };
         var steps = new Option<int>("--steps") { Description = "Optimizer steps.", DefaultValueFactory = _ => 300 };
         var batch = new Option<int>("--batch") { Description = "Examples per step.", DefaultValueFactory = _ => 16 };
-        var lr = new Option<double>("--lr") { Description = "AdamW learning rate.", DefaultValueFactory = _ => 2e-3 };
+        var lr = new Option<double?>("--lr") { Description = "AdamW learning rate. Default per method (FineTuningMethod): lora/dora 5e-3, full 5e-4, head 1e-2; adapters take about 10x full fine-tuning's rate." };
         var seq = new Option<int>("--seq") { Description = "Longest sequence (tokens).", DefaultValueFactory = _ => 96 };
         var evalFraction = new Option<double>("--eval-fraction") { Description = "Share of the examples held out for evaluation.", DefaultValueFactory = _ => 0.1 };
         var seed = new Option<int>("--seed") { Description = "Fixes data order and initialisation.", DefaultValueFactory = _ => 1337 };
@@ -43,7 +43,7 @@ static class LoraTrainCommand
             if (parse.GetValue(tsv) != null && parse.GetValue(text) != null) throw new UserError("Give --tsv (classification) or --text (language modelling), not both.");
             var s = new Settings(parse.GetValue(model), parse.GetValue(tsv), parse.GetValue(text), parse.GetValue(method)!, parse.GetValue(r), parse.GetValue(alpha),
                 parse.GetValue(dropout), parse.GetValue(targets)!, parse.GetValue(rslora), parse.GetValue(seq), parse.GetValue(evalFraction), parse.GetValue(seed),
-                new FineTuneOptions(parse.GetValue(steps), parse.GetValue(batch), parse.GetValue(lr), 0, parse.GetValue(seed)));
+                new FineTuneOptions(parse.GetValue(steps), parse.GetValue(batch), parse.GetValue(lr) ?? DefaultLearningRate(parse.GetValue(method)!), 0, parse.GetValue(seed)));
             if (s.Options.Steps < 1 || s.Options.BatchSize < 1) throw new UserError("--steps and --batch must be at least 1.");
             if (s.EvalFraction is < 0 or >= 1) throw new UserError("--eval-fraction must be in [0, 1).");
             var run = RunFolder.Create("lora train", parse.GetValue(output));
@@ -61,6 +61,13 @@ static class LoraTrainCommand
         });
         return command;
     }
+
+    static double DefaultLearningRate(string method) => method switch
+    {
+        "full" => Farabi.Research.FineTuning.FineTuningMethod.DefaultFullLearningRate,
+        "head" => Farabi.Research.FineTuning.FineTuningMethod.DefaultHeadLearningRate,
+        _ => Farabi.Research.FineTuning.FineTuningMethod.DefaultLoraLearningRate,
+    };
 
     sealed record Settings(string? Model, string? Tsv, string? Text, string Method, int R, double Alpha, double Dropout, string[] Targets, bool RsLora,
         int Sequence, double EvalFraction, int Seed, FineTuneOptions Options);

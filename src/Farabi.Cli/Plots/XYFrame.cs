@@ -73,16 +73,26 @@ internal sealed class XYFrame
         g.Text(chart.YLabel, 12 + FontSize, (Plot.Top + Plot.Bottom) / 2, FontSize + 1, SKTextAlign.Center, ink, rotate: true);
     }
 
+    const float LegendRow = FontSize + 7, LegendPad = 8, LegendMarkWidth = 22;
+
+    /// <summary>Where <see cref="DrawLegend"/> puts the legend (empty when there is none), so that labels can keep clear of it.</summary>
+    public SKRect LegendBox(ChartGraphics g, IReadOnlyList<LegendEntry> entries, LegendPosition position)
+    {
+        if (entries.Count == 0 || position == LegendPosition.None) return SKRect.Empty;
+        var width = LegendPad * 2 + LegendMarkWidth + 6 + entries.Max(e => g.MeasureText(e.Name, FontSize));
+        var height = LegendPad * 2 + LegendRow * entries.Count - 4;
+        var left = position is LegendPosition.TopLeft or LegendPosition.BottomLeft ? Plot.Left + 10 : Plot.Right - 10 - width;
+        var top = position is LegendPosition.TopLeft or LegendPosition.TopRight ? Plot.Top + 10 : Plot.Bottom - 10 - height;
+        return new SKRect(left, top, left + width, top + height);
+    }
+
     /// <summary>A legend box in the chosen corner of the plot.</summary>
     public void DrawLegend(ChartGraphics g, IReadOnlyList<LegendEntry> entries, LegendPosition position)
     {
         if (entries.Count == 0 || position == LegendPosition.None) return;
-        const float row = FontSize + 7, pad = 8, mark = 22;
-        var width = pad * 2 + mark + 6 + entries.Max(e => g.MeasureText(e.Name, FontSize));
-        var height = pad * 2 + row * entries.Count - 4;
-        var left = position is LegendPosition.TopLeft or LegendPosition.BottomLeft ? Plot.Left + 10 : Plot.Right - 10 - width;
-        var top = position is LegendPosition.TopLeft or LegendPosition.TopRight ? Plot.Top + 10 : Plot.Bottom - 10 - height;
-        var box = new SKRect(left, top, left + width, top + height);
+        const float row = LegendRow, pad = LegendPad, mark = LegendMarkWidth;
+        var box = LegendBox(g, entries, position);
+        var (left, top) = (box.Left, box.Top);
         g.FillRect(box, new SKColor(255, 255, 255, 230));
         g.StrokeRect(box, new SKColor(190, 190, 190));
         for (var i = 0; i < entries.Count; i++)

@@ -32,8 +32,11 @@ public sealed record GeneratedDataOptions(int GeneratorSteps = 300, int Labeller
 /// <param name="PromptAgreement">Share of generated texts whose classifier label equals the prompted label.</param>
 /// <param name="OnGenerated">The small model, LoRA-tuned on the generated examples only.</param>
 /// <param name="OnReal">The same small model, LoRA-tuned on as many real labelled examples.</param>
+/// <param name="TrueLabelAccuracy">Where the task has a rule that gives any text its true class (the built-in
+/// synthetic task): the share of generated labels that match it, over the texts the rule decides; else null.</param>
+/// <param name="RuleDecided">How many generated texts the rule gave a class (ties have none).</param>
 public sealed record GeneratedDataResult(IReadOnlyList<GeneratedExample> Examples, double LabellerAccuracy, double PromptAgreement,
-    FineTuningResult OnGenerated, FineTuningResult OnReal);
+    FineTuningResult OnGenerated, FineTuningResult OnReal, double? TrueLabelAccuracy = null, int RuleDecided = 0);
 
 /// <summary>
 /// Fine-tuning on generated data: a larger model writes labelled examples, a smaller one learns from them alone.
@@ -124,10 +127,12 @@ public static class GeneratedDataFineTuning
     /// The whole experiment: teach <paramref name="large"/> to write and to label (on <paramref name="train"/>),
     /// generate and self-label examples, then fine-tune <paramref name="small"/> with LoRA on them and, for the
     /// baseline, on as many real examples of <paramref name="train"/>; both are evaluated on <paramref name="eval"/>.
-    /// <paramref name="onStage"/> hears each stage's name; <paramref name="onStep"/> each training step.
+    /// <paramref name="trueLabel"/>, when the task has one, gives any text its true class (null: undecided) and checks
+    /// the generated labels. <paramref name="onStage"/> hears each stage's name; <paramref name="onStep"/> each training step.
     /// </summary>
     public static GeneratedDataResult Run(PretrainedBase large, PretrainedBase small, IReadOnlyList<TextExample> train, IReadOnlyList<TextExample> eval,
-        GeneratedDataOptions options, Action<string>? onStage = null, Action<FineTuneStep>? onStep = null, Action<int>? onExample = null)
+        GeneratedDataOptions options, Action<string>? onStage = null, Action<FineTuneStep>? onStep = null, Action<int>? onExample = null,
+        Func<string, int?>? trueLabel = null)
     {
         var numLabels = train.Max(e => e.Label) + 1;
         if (numLabels < 2) throw new ArgumentException("The training set has a single label; classification needs two or more.");
@@ -140,7 +145,7 @@ public static class GeneratedDataFineTuning
         {
             var full = FineTuningMethod.Parse("full");
             labellerAccuracy = FineTuningComparison.Train(labeller, full, large.Encode(train), large.Encode(eval),
-                new FineTuneOptions(options.LabellerSteps, options.BatchSize, full.LearningRate, 0, options.Seed, EvalEvery: 0), onStep).Accuracy;
+                new FineTuneOptions(options.LabellerSteps, options.BatchSize, full.LearningRate, 0, options.Seed, EvalEvery: 0).WithWarmupAndDecay(), onStep).Accuracy;
 
             onStage?.Invoke("generator: the larger LM taught to continue a label prefix");
             using (var generator = TrainGenerator(large, train, numLabels, new FineTuneOptions(options.GeneratorSteps, options.BatchSize, 5e-4, 0, options.Seed), onStep))
@@ -155,7 +160,7 @@ public static class GeneratedDataFineTuning
         var agreement = examples.Count(e => e.Label == e.PromptedLabel) / (double)examples.Count;
 
         var lora = FineTuningMethod.Parse($"lora_r{options.StudentRank}");
-        var studentOptions = new FineTuneOptions(options.StudentSteps, options.BatchSize, lora.LearningRate, 0, options.Seed, EvalEvery: 0);
+        var studentOptions = new FineTuneOptions(options.StudentSteps, options.BatchSize, lora.LearningRate, 0, options.Seed, EvalEvery: 0).WithWarmupAndDecay();
         var evalIds = small.Encode(eval);
         onStage?.Invoke($"student on {examples.Count} generated examples (LoRA r={options.StudentRank})");
         FineTuningResult onGenerated, onReal;
@@ -164,6 +169,8 @@ public static class GeneratedDataFineTuning
         onStage?.Invoke($"student on {examples.Count} real examples (LoRA r={options.StudentRank})");
         using (var student = small.NewClassifier(numLabels))
             onReal = FineTuningComparison.Train(student, lora with { Name = "real" }, small.Encode(ClassificationData.Sample(train, examples.Count, (int)options.Seed)), evalIds, studentOptions, onStep);
-        return new GeneratedDataResult(examples, labellerAccuracy, agreement, onGenerated, onReal);
+        var decided = trueLabel == null ? [] : examples.Select(e => (e.Label, Truth: trueLabel(e.Text))).Where(x => x.Truth != null).ToList();
+        double? trueAccuracy = decided.Count == 0 ? null : decided.Count(x => x.Label == x.Truth) / (double)decided.Count;
+        return new GeneratedDataResult(examples, labellerAccuracy, agreement, onGenerated, onReal, trueAccuracy, decided.Count);
     }
 }

@@ -77,6 +77,31 @@ public sealed class PretrainedBase : IDisposable
         return new PretrainedBase(tokenizer, model, (before, after), (long)options.Steps * options.BatchSize * sequence);
     }
 
+    /// <summary>
+    /// Loads a base saved by <see cref="Save"/> (<paramref name="modelDirectory"/>) with the vocabulary it was trained
+    /// with (<paramref name="tokenizerDirectory"/>), so that a second comparison can skip pretraining; the held-out loss
+    /// is unknown (NaN).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The model is not a GPT-2, or the vocabulary has no <see cref="EndOfText"/> token.</exception>
+    public static PretrainedBase Load(string modelDirectory, string tokenizerDirectory)
+    {
+        var tokenizer = VocabularyFolder.Load(tokenizerDirectory);
+        if (!tokenizer.SpecialTokens.ContainsKey(EndOfText)) throw new InvalidDataException($"The vocabulary in '{tokenizerDirectory}' has no {EndOfText} token.");
+        var model = CausalLanguageModel.Load(modelDirectory);
+        if (model is not Gpt2LMHeadModel gpt2)
+        {
+            model.Dispose();
+            throw new InvalidDataException($"The model in '{modelDirectory}' is a {model.Config.ModelType}; the fine-tuning family uses GPT-2.");
+        }
+        if (gpt2.Gpt2Config.VocabSize != tokenizer.VocabSize)
+        {
+            gpt2.Dispose();
+            throw new InvalidDataException($"The model in '{modelDirectory}' has {gpt2.Gpt2Config.VocabSize} tokens but the vocabulary in '{tokenizerDirectory}' has {tokenizer.VocabSize}.");
+        }
+        gpt2.eval();
+        return new PretrainedBase(tokenizer, gpt2, (double.NaN, double.NaN), 0);
+    }
+
     static int[] Stream(BpeTokenizer tokenizer, IEnumerable<string> texts, int eot)
     {
         var ids = new List<int>();

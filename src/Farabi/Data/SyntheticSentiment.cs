@@ -31,6 +31,22 @@ public static class SyntheticSentiment
         return result;
     }
 
+    /// <summary>
+    /// The task's rule applied to any text: 1 when it has more positive than negative words, 0 when fewer, null on a
+    /// tie (no class). It is the ground truth for texts a model wrote in the task's style.
+    /// </summary>
+    public static int? RuleLabel(string text)
+    {
+        int positive = 0, negative = 0;
+        foreach (var word in text.Split([' ', '\t', '\n', '\r', '.', ',', '!', '?', ';', ':'], StringSplitOptions.RemoveEmptyEntries))
+        {
+            var w = word.ToLowerInvariant();
+            if (Array.IndexOf(Positive, w) >= 0) positive++;
+            else if (Array.IndexOf(Negative, w) >= 0) negative++;
+        }
+        return positive == negative ? null : positive > negative ? 1 : 0;
+    }
+
     /// <summary>UTF-8 bytes shifted by one, so id 0 is free for padding (a 257-token vocabulary).</summary>
     public static int[] ByteIds(string text) => System.Text.Encoding.UTF8.GetBytes(text).Select(b => b + 1).ToArray();
 

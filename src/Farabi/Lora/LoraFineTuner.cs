@@ -13,7 +13,30 @@ namespace Farabi.Lora;
 /// <param name="WeightDecay">AdamW weight decay.</param>
 /// <param name="Seed">Fixes batch order.</param>
 /// <param name="EvalEvery">Steps between evaluations (0: only at the end).</param>
-public sealed record FineTuneOptions(int Steps = 200, int BatchSize = 16, double LearningRate = 1e-3, double WeightDecay = 0.0, long Seed = 1337, int EvalEvery = 50);
+/// <param name="WarmupSteps">Steps over which the learning rate rises linearly to <paramref name="LearningRate"/> (0: none).</param>
+/// <param name="LinearDecay">After warm-up, decay the learning rate linearly towards zero at the last step (Hugging Face
+/// Trainer's default <c>linear</c> schedule); false keeps it constant.</param>
+public sealed record FineTuneOptions(int Steps = 200, int BatchSize = 16, double LearningRate = 1e-3, double WeightDecay = 0.0, long Seed = 1337, int EvalEvery = 50,
+    int WarmupSteps = 0, bool LinearDecay = false)
+{
+    /// <summary>
+    /// The learning rate of step <paramref name="step"/> (1-based): <c>lr·step/(warmup+1)</c> during warm-up, then
+    /// <c>lr·(steps − step + 1)/(steps − warmup)</c> with <see cref="LinearDecay"/> (the last step still moves), else <c>lr</c>.
+    /// </summary>
+    public double LearningRateAt(int step)
+    {
+        if (step <= WarmupSteps) return LearningRate * step / (WarmupSteps + 1);
+        if (!LinearDecay || Steps <= WarmupSteps) return LearningRate;
+        return LearningRate * Math.Max(1, Steps - step + 1) / (Steps - WarmupSteps);
+    }
+
+    /// <summary>
+    /// The schedule the fine-tuning comparisons use: 5% linear warm-up (Adam's moment estimates are noisy in the first
+    /// steps, and adapters at a high rate diverge there), then linear decay, so that the weights evaluated at the end are
+    /// not those of a full-rate step.
+    /// </summary>
+    public FineTuneOptions WithWarmupAndDecay() => this with { WarmupSteps = Math.Max(1, Steps / 20), LinearDecay = true };
+}
 
 /// <summary>One reported step of a fine-tuning run.</summary>
 /// <param name="Step">Steps done.</param>
@@ -51,6 +74,7 @@ public static class LoraFineTuner
         {
             model.train();
             var clock = Stopwatch.StartNew();
+            SetLearningRate(optimizer, options.LearningRateAt(step));
             var batch = new List<LabelledIds>(options.BatchSize);
             while (batch.Count < Math.Min(options.BatchSize, train.Count))
             {
@@ -76,6 +100,11 @@ public static class LoraFineTuner
             }
             else yield return new FineTuneStep(step, loss, null, null, ms);
         }
+    }
+
+    static void SetLearningRate(TorchSharp.Modules.AdamW optimizer, double lr)
+    {
+        foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
     }
 
     /// <summary>Accuracy and mean cross-entropy of <paramref name="model"/> on <paramref name="examples"/> (eval mode, no gradients).</summary>
@@ -131,6 +160,7 @@ public static class LoraFineTuner
         {
             model.train();
             var clock = Stopwatch.StartNew();
+            SetLearningRate(optimizer, options.LearningRateAt(step));
             double loss;
             using (var scope = NewDisposeScope())
             {

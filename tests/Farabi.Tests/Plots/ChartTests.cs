@@ -188,6 +188,30 @@ public sealed class ChartTests : IDisposable
     }
 
     [Fact]
+    public void Scatter_labels_of_crowded_points_do_not_overlap_each_other_the_points_or_the_legend()
+    {
+        // Five points within a few pixels of each other (LoRA r=4 and DoRA r=4 have nearly the same size and accuracy).
+        var points = new[] { new SKPoint(300, 200), new SKPoint(304, 203), new SKPoint(308, 198), new SKPoint(302, 206), new SKPoint(590, 30) };
+        var labels = points.Select((_, i) => (i, new SKSize(60, 15))).ToList();
+        var bounds = new SKRect(40, 20, 600, 380);
+        var legend = new SKRect(480, 300, 590, 370);
+        var boxes = ScatterPlot.PlaceLabels(points, labels, bounds, [legend]);
+
+        Assert.Equal(points.Length, boxes.Count);
+        foreach (var (i, box) in boxes)
+        {
+            Assert.True(bounds.Contains(box), $"label {i} {box} leaves the plot");
+            Assert.False(box.IntersectsWith(legend), $"label {i} covers the legend");
+            foreach (var p in points) Assert.False(box.Contains(p), $"label {i} covers a point");
+            foreach (var (j, other) in boxes)
+                if (j != i) Assert.False(box.IntersectsWith(other), $"labels {i} and {j} overlap");
+        }
+        // The lone point in the top-right corner is labelled inside the plot, next to it.
+        var corner = boxes.Single(b => b.Index == 4).Box;
+        Assert.True(corner.Right <= bounds.Right && corner.Left > 400);
+    }
+
+    [Fact]
     public void Charts_render_without_fonts()
     {
         ChartGraphics.DisableFonts = true;
