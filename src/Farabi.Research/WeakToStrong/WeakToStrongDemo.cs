@@ -14,8 +14,9 @@ public static class WeakToStrongDemo
     {
         var options = new GptFamilyOptions(PretrainSteps: 60, Steps: 150, EvalEvery: 50);
         var task = TextClassificationTask.SyntheticNegation(1200, 400, seed);
-        using var weak = GptClassifierFamily.Preset("gpt-tiny", options with { Steps = 100 });
-        using var strong = GptClassifierFamily.Preset("gpt-medium", options);
+        var corpus = GptPretrainingCorpus.Create(task.Train.Select(e => e.Text));
+        using var weak = GptClassifierFamily.Preset("gpt-tiny", options with { Steps = 100 }, corpus);
+        using var strong = GptClassifierFamily.Preset("gpt-medium", options, corpus);
         var rows = new WeakToStrongExperiment(task) { Progress = progress }.Run(weak, strong, seed);
         string F(double v) => double.IsNaN(v) ? "n/a" : v.ToString("F3", CultureInfo.InvariantCulture);
         var md = new StringBuilder();
