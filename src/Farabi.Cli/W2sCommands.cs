@@ -287,6 +287,21 @@ static class W2sCommands
         return cmd;
     }
 
+    /// <summary>
+    /// The <c>farabi demo</c> stage: <see cref="WeakToStrongDemo"/> (gpt-tiny supervises gpt-small on the synthetic task),
+    /// its rows, report and plots written to the demo's <c>w2s/</c> folder.
+    /// </summary>
+    internal static DemoCommand.StageResult DemoStage(RunFolder run, int seed, TextWriter stdout)
+    {
+        var folder = RunFolder.Create("w2s", run.File("w2s"));
+        folder.WriteConfig(new { verb = "demo w2s", seed, weak = "gpt-tiny", strong = "gpt-small", losses = "xent,aux_conf" });
+        (string Headline, string Markdown, IReadOnlyList<WeakToStrongResult> Rows) result;
+        using (var progress = new ProgressBar("w2s", 1))
+            result = WeakToStrongDemo.Run(line => progress.Report(0, line), seed);
+        Finish(folder, result.Rows.ToList(), stdout);
+        return new DemoCommand.StageResult(result.Headline, result.Markdown + "\nPlots and `results.json`: `w2s/`.\n");
+    }
+
     static Command CreateReport()
     {
         var dir = new Argument<string>("RUN_DIR") { Description = "A w2s run folder holding results.json." };
@@ -328,6 +343,77 @@ static class W2sCommands
     static string F(double v) => double.IsNaN(v) ? "n/a" : v.ToString("F3", CultureInfo.InvariantCulture);
     static string Ci(MeanInterval m) => m.Count <= 1 ? F(m.Mean) : $"{F(m.Mean)} [{F(m.Lower)}, {F(m.Upper)}]";
 
+    /// <summary>
+    /// Line plots against the strong model (x: the strong models in the order the rows name them, weakest first), as in
+    /// Burns et al.'s Figures 3 and 5: per loss, test accuracy of the ceiling, of each weak supervisor and of the student
+    /// it taught, and the PGR per weak supervisor with its 95% interval; then the mean PGR over supervisors per loss.
+    /// Returns the file names written.
+    /// </summary>
+    static List<string> SizePlots(RunFolder run, List<WeakToStrongCell> cells, List<string> losses)
+    {
+        var strongs = cells.Select(c => c.Strong).Distinct().ToList();
+        var weaks = cells.Select(c => c.Weak).Distinct().ToList();
+        var files = new List<string>();
+        WeakToStrongCell? Find(string weak, string strong, string loss) => cells.FirstOrDefault(c => c.Weak == weak && c.Strong == strong && c.Loss == loss);
+        // Only the strong models a supervisor taught get a point; the x index is the strong model's place in the list.
+        (List<double> X, List<MeanInterval> Y) Line(string weak, string loss, Func<WeakToStrongCell, MeanInterval> metric)
+        {
+            var (x, y) = (new List<double>(), new List<MeanInterval>());
+            for (var i = 0; i < strongs.Count; i++)
+                if (Find(weak, strongs[i], loss) is { } c) { x.Add(i); y.Add(metric(c)); }
+            return (x, y);
+        }
+        static List<double> Finite(IEnumerable<double> v) => v.Select(d => double.IsFinite(d) ? d : double.NaN).ToList();
+        foreach (var loss in losses)
+        {
+            var accuracy = new LinePlot
+            {
+                Title = $"Test accuracy vs strong model ({loss})", XLabel = "strong model", YLabel = "test accuracy", XCategories = strongs, Legend = LegendPosition.BottomRight,
+            };
+            var ceiling = strongs.Select(st => MeanInterval.Of(cells.Where(c => c.Strong == st && c.Loss == loss).Select(c => c.CeilingAcc.Mean)).Mean).ToList();
+            accuracy.Add("ceiling (strong on ground truth)", Enumerable.Range(0, strongs.Count).Select(i => (double)i).ToList(), ceiling);
+            foreach (var weak in weaks)
+            {
+                var (x, y) = Line(weak, loss, c => c.W2sAcc);
+                if (x.Count == 0) continue;
+                accuracy.Add($"{weak} → strong", x, Finite(y.Select(m => m.Mean)));
+                var (wx, wy) = Line(weak, loss, c => c.WeakAcc);
+                accuracy.Add($"{weak} alone", wx, Finite(wy.Select(m => m.Mean)));
+            }
+            var name = $"accuracy_vs_strong_{loss}.png";
+            accuracy.SavePng(run.File(name));
+            files.Add(name);
+
+            var pgr = new LinePlot { Title = $"PGR vs strong model ({loss}; mean, 95% CI over seeds)", XLabel = "strong model", YLabel = "PGR (accuracy)", XCategories = strongs };
+            foreach (var weak in weaks)
+            {
+                var (x, y) = Line(weak, loss, c => c.Pgr);
+                if (x.Count == 0) continue;
+                pgr.Add($"weak {weak}", x, Finite(y.Select(m => m.Mean)), Finite(y.Select(m => m.Lower)), Finite(y.Select(m => m.Upper)));
+            }
+            name = $"pgr_vs_strong_{loss}.png";
+            pgr.SavePng(run.File(name));
+            files.Add(name);
+        }
+        var byLoss = new LinePlot { Title = "PGR per loss vs strong model (mean over weak supervisors)", XLabel = "strong model", YLabel = "PGR (accuracy)", XCategories = strongs };
+        foreach (var loss in losses)
+        {
+            var (x, y) = (new List<double>(), new List<double>());
+            for (var i = 0; i < strongs.Count; i++)
+            {
+                var values = cells.Where(c => c.Strong == strongs[i] && c.Loss == loss && double.IsFinite(c.Pgr.Mean)).Select(c => c.Pgr.Mean).ToList();
+                if (values.Count == 0) continue;
+                x.Add(i);
+                y.Add(values.Average());
+            }
+            if (x.Count > 0) byLoss.Add(loss, x, y);
+            else byLoss.Add($"{loss} (no finite PGR)", [0], [double.NaN]);
+        }
+        byLoss.SavePng(run.File("pgr_vs_strong.png"));
+        files.Add("pgr_vs_strong.png");
+        return files;
+    }
+
     static int Finish(RunFolder run, List<WeakToStrongResult> rows, TextWriter stdout, bool writeResults = true)
     {
         if (writeResults) AtomicFile.WriteText(run.File("results.json"), WeakToStrongSummary.ToJson(rows) + "\n");
@@ -354,12 +440,15 @@ static class W2sCommands
         foreach (var loss in losses)
             pgr.Add(loss, pairs.Select(p => Or0(Cell(p, loss).Pgr.Mean)).ToList(), pairs.Select(p => Or0(Cell(p, loss).Pgr.Upper - Cell(p, loss).Pgr.Mean)).ToList());
         pgr.SavePng(run.File("pgr.png"));
+        var sizePlots = SizePlots(run, cells, losses);
 
         var task = rows[0].Task;
         run.WriteReport($"# w2s: {task}\n\n{rows.Count} rows (weak, strong, loss, seed) in `results.json`. Accuracies are test-set means over seeds; "
             + "PGR = (w2s − weak) / (ceiling − weak) with its 95% t-interval over seeds; \"best step\" picks student and ceiling at their best "
             + "ground-truth validation accuracy (an optimistic early-stopping bound). Pairs whose ceiling does not beat the weak model are kept and flagged.\n\n"
-            + table.ToMarkdown() + "\n" + medianLine + "\n\n![accuracy](accuracy.png)\n\n![PGR](pgr.png)\n");
+            + table.ToMarkdown() + "\n" + medianLine + "\n\n![accuracy](accuracy.png)\n\n![PGR](pgr.png)\n\n"
+            + "Against the strong model's size (as the paper's Figures 3 and 5: one panel per loss, one line per weak supervisor):\n\n"
+            + string.Concat(sizePlots.Select(f => $"![{f}]({f})\n\n")));
         stdout.Write(table.ToText());
         stdout.WriteLine(medianLine);
         stdout.WriteLine($"run folder: {run.Path}");

@@ -7,26 +7,30 @@ namespace Farabi.Research.WeakToStrong;
 public static class WeakToStrongDemo
 {
     /// <summary>
-    /// gpt-tiny supervises gpt-medium on the synthetic negation task, with the xent and aux_conf losses, one seed.
-    /// Returns a one-line headline and a markdown section with the table.
+    /// gpt-tiny (one layer: it can only learn the task's shortcut) supervises gpt-small (two layers) on the synthetic
+    /// negation task, with the xent and aux_conf losses, one seed. Returns a one-line headline, a markdown section with
+    /// the table, and the rows (the <c>results.json</c> format).
     /// </summary>
     public static (string Headline, string Markdown, IReadOnlyList<WeakToStrongResult> Rows) Run(Action<string>? progress = null, int seed = 0)
     {
-        var options = new GptFamilyOptions(PretrainSteps: 60, Steps: 150, EvalEvery: 50);
-        var task = TextClassificationTask.SyntheticNegation(1200, 400, seed);
+        var options = new GptFamilyOptions(PretrainSteps: 200, Steps: 300, EvalEvery: 50);
+        var task = TextClassificationTask.SyntheticNegation(2400, 400, seed);
         var corpus = GptPretrainingCorpus.Create(task.Train.Select(e => e.Text));
-        using var weak = GptClassifierFamily.Preset("gpt-tiny", options with { Steps = 100 }, corpus);
-        using var strong = GptClassifierFamily.Preset("gpt-medium", options, corpus);
-        var rows = new WeakToStrongExperiment(task) { Progress = progress }.Run(weak, strong, seed);
+        using var weak = GptClassifierFamily.Preset("gpt-tiny", options, corpus);
+        using var strong = GptClassifierFamily.Preset("gpt-small", options, corpus);
+        var rows = new WeakToStrongExperiment(task, new WeakToStrongOptions(Losses: [StudentLoss.Xent, StudentLoss.AuxConf])) { Progress = progress }.Run(weak, strong, seed);
         string F(double v) => double.IsNaN(v) ? "n/a" : v.ToString("F3", CultureInfo.InvariantCulture);
         var md = new StringBuilder();
-        md.AppendLine("## Weak-to-strong generalization (synthetic negation task)").AppendLine();
+        md.AppendLine("gpt-tiny (1 layer) trained on half A's ground truth labels half B; gpt-small (2 layers) learns from those labels")
+            .AppendLine("(\"w2s\") and, as the ceiling, from B's ground truth. PGR = (w2s − weak) / (ceiling − weak). Synthetic negation")
+            .AppendLine($"task: {task.Train.Count} training and {task.Test.Count} test reviews; `farabi w2s sweep` runs every pair of a size list.")
+            .AppendLine();
         md.AppendLine("| weak | strong | loss | weak acc | w2s acc | ceiling acc | PGR | PGR (best step) | agreement |");
         md.AppendLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var r in rows)
             md.AppendLine($"| {r.Weak} | {r.Strong} | {r.Loss} | {F(r.WeakAcc)} | {F(r.W2sAcc)} | {F(r.CeilingAcc)} | {F(r.Pgr)}{(r.CeilingBeatsWeak ? "" : " (ceiling ≤ weak)")} | {F(r.PgrBest)} | {F(r.Agreement)} |");
         var best = rows.MaxBy(r => r.W2sAcc)!;
-        var headline = $"w2s: {best.Strong} taught by {best.Weak} reaches {F(best.W2sAcc)} vs weak {F(best.WeakAcc)} and ceiling {F(best.CeilingAcc)} (PGR {F(best.Pgr)}, {best.Loss})";
+        var headline = $"{best.Strong} taught by {best.Weak}: {F(best.W2sAcc)} vs weak {F(best.WeakAcc)}, ceiling {F(best.CeilingAcc)} (PGR {F(best.Pgr)}, {best.Loss})";
         return (headline, md.ToString(), rows);
     }
 }
