@@ -65,8 +65,10 @@ public static class ClassificationDataSets
             }
             return NonEmpty(path, rows);
         }
+        // Both files are found before either is read, so a missing split is reported before a slow parse.
+        var (trainPath, testPath) = (File("train"), File("test"));
         var random = new Random(seed);
-        return new TextClassificationTask("imdb", Sample(Read(File("train")), trainCount, random), Sample(Read(File("test")), testCount, random));
+        return new TextClassificationTask("imdb", Sample(Read(trainPath), trainCount, random), Sample(Read(testPath), testCount, random));
     }
 
     /// <summary>
