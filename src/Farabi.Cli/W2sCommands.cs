@@ -29,6 +29,7 @@ static class W2sCommands
             Description = "The task's data: " + string.Join("; ", ClassificationDataSets.Names.Select(kv => $"{kv.Key}: {kv.Value}")) + ".",
         };
         public readonly Option<int> Vocab = new("--vocab") { Description = "BPE vocabulary of the GPT family, trained on built-in stories plus the task's unlabelled training texts.", DefaultValueFactory = _ => 1024 };
+        public readonly Option<int> ProbeSteps = new("--probe-steps") { Description = "Steps of a minilm-probe / minilm-mlp probe on the frozen embeddings.", DefaultValueFactory = _ => 300 };
         public readonly Option<int> MaxTokens = new("--max-tokens") { Description = "GPT family: texts are cut to their first this many tokens.", DefaultValueFactory = _ => 96 };
         public readonly Option<int> Train = new("--train") { Description = "Training examples (split into validation, A and B).", DefaultValueFactory = _ => 3000 };
         public readonly Option<int> Test = new("--test") { Description = "Test examples.", DefaultValueFactory = _ => 500 };
@@ -47,7 +48,7 @@ static class W2sCommands
 
         public void AddTo(Command c)
         {
-            foreach (var o in new Option[] { Task, Data, Train, Test, Losses, Steps, WeakSteps, PretrainSteps, Batch, Lr, LoraRank, EvalEvery, Out, Threads, SentimentWords, NegationRate, Vocab, MaxTokens }) c.Options.Add(o);
+            foreach (var o in new Option[] { Task, Data, Train, Test, Losses, Steps, WeakSteps, PretrainSteps, Batch, Lr, LoraRank, EvalEvery, Out, Threads, SentimentWords, NegationRate, Vocab, MaxTokens, ProbeSteps }) c.Options.Add(o);
         }
 
         public TextClassificationTask LoadTask(ParseResult p, int seed)
@@ -106,14 +107,15 @@ static class W2sCommands
         }
 
         /// <summary>The model families of a command, built on first use: each size pretrains once and serves as weak and strong.</summary>
-        public Families CreateFamilies(ParseResult p, TextClassificationTask task) => new(this, p, task);
+        public Families CreateFamilies(ParseResult p, TextClassificationTask task) => new(this, p, task) { Progress = line => Console.Error.WriteLine(line) };
 
         public object Config(ParseResult p, string verb, object extra) => new
         {
             verb = "w2s " + verb, task = p.GetValue(Task), data = p.GetValue(Data), train = p.GetValue(Train), test = p.GetValue(Test), losses = p.GetValue(Losses),
             steps = p.GetValue(Steps), weak_steps = p.GetValue(WeakSteps), pretrain_steps = p.GetValue(PretrainSteps), batch = p.GetValue(Batch), lr = p.GetValue(Lr),
             lora_rank = p.GetValue(LoraRank), eval_every = p.GetValue(EvalEvery), threads = p.GetValue(Threads),
-            sentiment_words = p.GetValue(SentimentWords), negation_rate = p.GetValue(NegationRate), vocab = p.GetValue(Vocab), max_tokens = p.GetValue(MaxTokens), extra,
+            sentiment_words = p.GetValue(SentimentWords), negation_rate = p.GetValue(NegationRate), vocab = p.GetValue(Vocab), max_tokens = p.GetValue(MaxTokens),
+            probe_steps = p.GetValue(ProbeSteps), extra,
         };
     }
 
@@ -121,6 +123,7 @@ static class W2sCommands
     /// Resolves model names to <see cref="IClassifierFamily"/> objects for one task. GPT sizes share one pretraining
     /// corpus (built-in stories plus the task's training texts, no labels) and one BPE vocabulary; the weak role of a size
     /// differs from the strong one only in its fine-tuning steps (--weak-steps) and reuses its pretrained weights.
+    /// <c>minilm-probe</c> / <c>minilm-mlp</c> are probes on frozen all-MiniLM-L6-v2 embeddings (one family for both roles).
     /// </summary>
     sealed class Families(Common common, ParseResult p, TextClassificationTask task) : IDisposable
     {
@@ -131,15 +134,26 @@ static class W2sCommands
         public static void Validate(string name)
         {
             name = name.Trim();
-            if (!GptClassifierFamily.PresetNames.Contains(name) && !GptClassifierFamily.PresetNames.Contains("gpt-" + name))
-                throw new UserError($"Unknown model '{name}'; expected one of {string.Join(", ", GptClassifierFamily.PresetNames)}.");
+            if (!GptClassifierFamily.PresetNames.Contains(name) && !GptClassifierFamily.PresetNames.Contains("gpt-" + name) && !TowerProbeFamily.MiniLmNames.Contains(name))
+                throw new UserError($"Unknown model '{name}'; expected one of {string.Join(", ", GptClassifierFamily.PresetNames.Concat(TowerProbeFamily.MiniLmNames))}.");
         }
+
+        /// <summary>Hears the families' slow one-off work (embedding texts).</summary>
+        public Action<string>? Progress { get; set; }
 
         public IClassifierFamily Get(string name, bool weak)
         {
             name = name.Trim();
             if (made.TryGetValue((name, weak), out var family)) return family;
             Validate(name);
+            if (TowerProbeFamily.MiniLmNames.Contains(name))
+            {
+                if (made.TryGetValue((name, !weak), out var same)) return made[(name, weak)] = same;
+                if (p.GetValue(common.ProbeSteps) < 1) throw new UserError($"--probe-steps must be at least 1, not {p.GetValue(common.ProbeSteps)}.");
+                var tower = TowerProbeFamily.MiniLm(name, new ProbeOptions(Steps: p.GetValue(common.ProbeSteps), BatchSize: p.GetValue(common.Batch), EvalEvery: p.GetValue(common.EvalEvery)));
+                tower.Progress = line => Progress?.Invoke(line);
+                return made[(name, weak)] = tower;
+            }
             if (made.TryGetValue((name, !weak), out var other))
                 family = ((GptClassifierFamily)other).WithOptions(common.FamilyOptions(p, weak));
             else
@@ -153,7 +167,7 @@ static class W2sCommands
 
         public void Dispose()
         {
-            foreach (var f in made.Values) (f as IDisposable)?.Dispose();
+            foreach (var f in made.Values.Distinct()) (f as IDisposable)?.Dispose();
         }
     }
 
@@ -384,24 +398,24 @@ static class W2sCommands
             accuracy.SavePng(run.File(name));
             files.Add(name);
 
-            var pgr = new LinePlot { Title = $"PGR vs strong model ({loss}; mean, 95% CI over seeds)", XLabel = "strong model", YLabel = "PGR (accuracy)", XCategories = strongs };
+            var pgr = new LinePlot { Title = $"PGR vs strong model ({loss}; PGR of seed-mean accuracies)", XLabel = "strong model", YLabel = "PGR (accuracy)", XCategories = strongs };
             foreach (var weak in weaks)
             {
-                var (x, y) = Line(weak, loss, c => c.Pgr);
+                var (x, y) = Line(weak, loss, c => new MeanInterval(c.PgrOfMeans, c.PgrOfMeans, c.PgrOfMeans, c.Seeds));
                 if (x.Count == 0) continue;
-                pgr.Add($"weak {weak}", x, Finite(y.Select(m => m.Mean)), Finite(y.Select(m => m.Lower)), Finite(y.Select(m => m.Upper)));
+                pgr.Add($"weak {weak}", x, Finite(y.Select(m => m.Mean)));
             }
             name = $"pgr_vs_strong_{loss}.png";
             pgr.SavePng(run.File(name));
             files.Add(name);
         }
-        var byLoss = new LinePlot { Title = "PGR per loss vs strong model (mean over weak supervisors)", XLabel = "strong model", YLabel = "PGR (accuracy)", XCategories = strongs };
+        var byLoss = new LinePlot { Title = "PGR per loss vs strong model (mean over weak supervisors whose ceiling is above them)", XLabel = "strong model", YLabel = "PGR (accuracy)", XCategories = strongs };
         foreach (var loss in losses)
         {
             var (x, y) = (new List<double>(), new List<double>());
             for (var i = 0; i < strongs.Count; i++)
             {
-                var values = cells.Where(c => c.Strong == strongs[i] && c.Loss == loss && double.IsFinite(c.Pgr.Mean)).Select(c => c.Pgr.Mean).ToList();
+                var values = cells.Where(c => c.Strong == strongs[i] && c.Loss == loss && c.CeilingAcc.Mean > c.WeakAcc.Mean).Select(c => c.PgrOfMeans).ToList();
                 if (values.Count == 0) continue;
                 x.Add(i);
                 y.Add(values.Average());
@@ -418,13 +432,13 @@ static class W2sCommands
     {
         if (writeResults) AtomicFile.WriteText(run.File("results.json"), WeakToStrongSummary.ToJson(rows) + "\n");
         var cells = WeakToStrongSummary.Cells(rows);
-        var table = new TextTable("weak", "strong", "loss", "seeds", "weak acc", "w2s acc", "ceiling acc", "PGR (95% CI)", "PGR best step", "PGR AUC", "agreement", "ceiling<=weak");
+        var table = new TextTable("weak", "strong", "loss", "seeds", "weak acc", "w2s acc", "ceiling acc", "PGR of means", "PGR (95% CI)", "PGR best step", "PGR AUC", "agreement", "ceiling<=weak");
         foreach (var c in cells)
-            table.Add(c.Weak, c.Strong, c.Loss, c.Seeds, F(c.WeakAcc.Mean), F(c.W2sAcc.Mean), F(c.CeilingAcc.Mean), Ci(c.Pgr), Ci(c.PgrBest), Ci(c.PgrAuc), F(c.Agreement.Mean),
+            table.Add(c.Weak, c.Strong, c.Loss, c.Seeds, F(c.WeakAcc.Mean), F(c.W2sAcc.Mean), F(c.CeilingAcc.Mean), F(c.PgrOfMeans), Ci(c.Pgr), Ci(c.PgrBest), Ci(c.PgrAuc), F(c.Agreement.Mean),
                 c.CeilingNotAboveWeak == 0 ? "" : $"{c.CeilingNotAboveWeak}/{c.Seeds} seeds");
         var medians = WeakToStrongSummary.MedianPgrByLoss(cells);
         var medianLine = medians.Count == 0 ? "No pair's ceiling beat its weak model on average, so no median PGR is reported."
-            : "Median accuracy PGR over pairs (ceiling above weak): " + string.Join(", ", medians.Select(kv => $"{kv.Key} {F(kv.Value)}")) + ".";
+            : "Median over pairs (ceiling above weak on average) of the PGR of mean accuracies: " + string.Join(", ", medians.Select(kv => $"{kv.Key} {F(kv.Value)}")) + ".";
 
         var pairs = cells.Select(c => (c.Weak, c.Strong)).Distinct().ToList();
         var categories = pairs.Select(p => $"{p.Weak}→{p.Strong}").ToList();
@@ -436,18 +450,18 @@ static class W2sCommands
         foreach (var loss in losses) accuracy.Add($"w2s ({loss})", pairs.Select(p => Cell(p, loss).W2sAcc.Mean).ToList());
         accuracy.Add("ceiling", pairs.Select(p => Cell(p, losses[0]).CeilingAcc.Mean).ToList());
         accuracy.SavePng(run.File("accuracy.png"));
-        var pgr = new BarChart { Title = "Performance gap recovered per loss (mean, 95% CI over seeds)", YLabel = "PGR (accuracy)", Categories = categories, Width = 1000 };
+        var pgr = new BarChart { Title = "Performance gap recovered per loss (PGR of seed-mean accuracies)", YLabel = "PGR (accuracy)", Categories = categories, Width = 1000 };
         foreach (var loss in losses)
-            pgr.Add(loss, pairs.Select(p => Or0(Cell(p, loss).Pgr.Mean)).ToList(), pairs.Select(p => Or0(Cell(p, loss).Pgr.Upper - Cell(p, loss).Pgr.Mean)).ToList());
+            pgr.Add(loss, pairs.Select(p => Or0(Cell(p, loss).PgrOfMeans)).ToList());
         pgr.SavePng(run.File("pgr.png"));
         var sizePlots = SizePlots(run, cells, losses);
 
         var task = rows[0].Task;
         run.WriteReport($"# w2s: {task}\n\n{rows.Count} rows (weak, strong, loss, seed) in `results.json`. Accuracies are test-set means over seeds; "
-            + "PGR = (w2s − weak) / (ceiling − weak) with its 95% t-interval over seeds; \"best step\" picks student and ceiling at their best "
+            + "\"PGR of means\" = (w2s − weak) / (ceiling − weak) of the seed-mean accuracies; \"PGR (95% CI)\" is the mean of per-seed PGRs with its t-interval (it explodes when a seed's gap is tiny or reversed); \"best step\" picks student and ceiling at their best "
             + "ground-truth validation accuracy (an optimistic early-stopping bound). Pairs whose ceiling does not beat the weak model are kept and flagged.\n\n"
             + table.ToMarkdown() + "\n" + medianLine + "\n\n![accuracy](accuracy.png)\n\n![PGR](pgr.png)\n\n"
-            + "Against the strong model's size (as the paper's Figures 3 and 5: one panel per loss, one line per weak supervisor):\n\n"
+            + "Against the strong model (as the paper's Figures 3 and 5: one panel per loss, one line per weak supervisor):\n\n"
             + string.Concat(sizePlots.Select(f => $"![{f}]({f})\n\n")));
         stdout.Write(table.ToText());
         stdout.WriteLine(medianLine);

@@ -56,3 +56,57 @@ public class GptClassifierFamilyTests
         Assert.Equal(a.PredictClass1(texts), c.PredictClass1(texts));
     }
 }
+
+public class TowerProbeFamilyTests
+{
+    /// <summary>A stand-in tower: counts of each letter a..h, so "a"-heavy texts are linearly separable; counts its calls.</summary>
+    sealed class LetterCounts : Farabi.Towers.ITextEmbedder
+    {
+        public int Embedded;
+        public string Name => "letter-counts";
+        public int Dimension => 8;
+
+        public float[][] Embed(IReadOnlyList<string> texts, IProgress<int>? progress = null)
+        {
+            Embedded += texts.Count;
+            return texts.Select(t => Enumerable.Range(0, 8).Select(k => (float)t.Count(c => c == 'a' + k) / Math.Max(1, t.Length)).ToArray()).ToArray();
+        }
+
+        public void Dispose() { }
+    }
+
+    static List<(string Text, int Label)> Data(int count, int seed)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, count).Select(i =>
+        {
+            var label = i % 2;
+            var text = new string(Enumerable.Range(0, 12).Select(_ => (char)('a' + (label == 1 && random.Next(3) == 0 ? 0 : 1 + random.Next(7)))).ToArray());
+            return (text, label);
+        }).ToList();
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(16)]
+    public void Probe_learns_a_separable_task_reproduces_by_seed_and_embeds_each_text_once(int hidden)
+    {
+        var tower = new LetterCounts();
+        using var family = new TowerProbeFamily("letters", tower, new ProbeOptions(Hidden: hidden, Steps: 150, BatchSize: 16, LearningRate: 5e-2, EvalEvery: 50));
+        var train = Data(200, 1);
+        var test = Data(100, 2);
+        var request = new ClassifierTrainingRequest(train.Select(e => e.Text).ToList(), train.Select(e => (float)e.Label).ToList(), StudentLoss.AuxConf, 3,
+            test.Take(20).Select(e => e.Text).ToList(), test.Take(20).Select(e => e.Label).ToList(), test.Select(e => e.Text).ToList());
+        var outcome = family.Train(request);
+        using var probe = outcome.Classifier;
+        var accuracy = ClassifierMetrics.Accuracy(probe.PredictClass1(test.Select(e => e.Text).ToList()), test.Select(e => e.Label).ToList());
+        Assert.True(accuracy > 0.85, $"accuracy {accuracy}");
+        Assert.Equal([50, 100, 150], outcome.Curve.Select(c => c.Step));
+        Assert.Equal(test.Count, outcome.WatchAtBestStep.Length);
+        var distinct = train.Concat(test).Select(e => e.Text).Distinct().Count();
+        Assert.Equal(distinct, tower.Embedded);
+        using var again = family.Train(request).Classifier;
+        Assert.Equal(probe.PredictClass1(test.Select(e => e.Text).ToList()), again.PredictClass1(test.Select(e => e.Text).ToList()));
+        Assert.Equal(distinct, tower.Embedded); // nothing embedded twice
+    }
+}
