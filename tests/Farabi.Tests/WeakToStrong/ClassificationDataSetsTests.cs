@@ -133,3 +133,31 @@ public sealed class ClassificationDataSetsTests : IDisposable
         Assert.DoesNotContain(task.Train, e => e.Text.Contains("<br"));
     }
 }
+
+public class WeakToStrongSummaryTests
+{
+    static WeakToStrongResult Row(string weak, string strong, string loss, int seed, double w, double s, double c) => new()
+    {
+        Task = "t", Weak = weak, Strong = strong, Loss = loss, Seed = seed, WeakAcc = w, WeakAuc = w, CeilingAcc = c, CeilingAuc = c, W2sAcc = s, W2sAuc = s,
+        W2sBestAcc = s, CeilingBestAcc = c, Pgr = PerformanceGapRecovered.Compute(w, s, c).Value, PgrAuc = 0, PgrBest = 0, CeilingBeatsWeak = c > w,
+        Agreement = 1, WeakLabelAccOnB = w, BestStep = 1,
+    };
+
+    [Fact]
+    public void Pgr_of_means_stays_bounded_where_the_mean_of_seed_pgrs_explodes_and_medians_skip_reversed_pairs()
+    {
+        var rows = new[]
+        {
+            // Seed 1's gap is 0.01, so its own PGR is 5; the mean accuracies give (0.725 − 0.70) / (0.805 − 0.70).
+            Row("tiny", "small", "xent", 0, 0.70, 0.70, 0.90), Row("tiny", "small", "xent", 1, 0.70, 0.75, 0.71),
+            Row("tiny", "medium", "xent", 0, 0.70, 0.76, 0.80),
+            Row("small", "medium", "xent", 0, 0.85, 0.80, 0.80), // ceiling below weak: left out of the median
+        };
+        var cells = WeakToStrongSummary.Cells(rows);
+        Assert.Equal(2.5, cells[0].Pgr.Mean, 9);
+        Assert.Equal(0.025 / 0.105, cells[0].PgrOfMeans, 9);
+        Assert.Equal(0.6, cells[1].PgrOfMeans, 9);
+        var median = WeakToStrongSummary.MedianPgrByLoss(cells)["xent"];
+        Assert.Equal((0.025 / 0.105 + 0.6) / 2, median, 9);
+    }
+}
