@@ -302,13 +302,13 @@ static class W2sCommands
     }
 
     /// <summary>
-    /// The <c>farabi demo</c> stage: <see cref="WeakToStrongDemo"/> (gpt-tiny supervises gpt-small on the synthetic task),
+    /// The <c>farabi demo</c> stage: <see cref="WeakToStrongDemo"/> (gpt-tiny supervises a MiniLM linear probe on the synthetic task),
     /// its rows, report and plots written to the demo's <c>w2s/</c> folder.
     /// </summary>
     internal static DemoCommand.StageResult DemoStage(RunFolder run, int seed, TextWriter stdout)
     {
         var folder = RunFolder.Create("w2s", run.File("w2s"));
-        folder.WriteConfig(new { verb = "demo w2s", seed, weak = "gpt-tiny", strong = "gpt-small", losses = "xent,aux_conf" });
+        folder.WriteConfig(new { verb = "demo w2s", seed, weak = "gpt-tiny", strong = "minilm-probe", losses = "xent,aux_conf" });
         (string Headline, string Markdown, IReadOnlyList<WeakToStrongResult> Rows) result;
         using (var progress = new ProgressBar("w2s", 1))
             result = WeakToStrongDemo.Run(line => progress.Report(0, line), seed);
@@ -401,7 +401,9 @@ static class W2sCommands
             var pgr = new LinePlot { Title = $"PGR vs strong model ({loss}; PGR of seed-mean accuracies)", XLabel = "strong model", YLabel = "PGR (accuracy)", XCategories = strongs };
             foreach (var weak in weaks)
             {
-                var (x, y) = Line(weak, loss, c => new MeanInterval(c.PgrOfMeans, c.PgrOfMeans, c.PgrOfMeans, c.Seeds));
+                // A pair whose ceiling does not beat its weak model on average has no meaningful PGR: no point.
+                var (x, y) = Line(weak, loss, c => c.CeilingAcc.Mean > c.WeakAcc.Mean ? new MeanInterval(c.PgrOfMeans, c.PgrOfMeans, c.PgrOfMeans, c.Seeds)
+                    : new MeanInterval(double.NaN, double.NaN, double.NaN, 0));
                 if (x.Count == 0) continue;
                 pgr.Add($"weak {weak}", x, Finite(y.Select(m => m.Mean)));
             }
@@ -434,7 +436,8 @@ static class W2sCommands
         var cells = WeakToStrongSummary.Cells(rows);
         var table = new TextTable("weak", "strong", "loss", "seeds", "weak acc", "w2s acc", "ceiling acc", "PGR of means", "PGR (95% CI)", "PGR best step", "PGR AUC", "agreement", "ceiling<=weak");
         foreach (var c in cells)
-            table.Add(c.Weak, c.Strong, c.Loss, c.Seeds, F(c.WeakAcc.Mean), F(c.W2sAcc.Mean), F(c.CeilingAcc.Mean), F(c.PgrOfMeans), Ci(c.Pgr), Ci(c.PgrBest), Ci(c.PgrAuc), F(c.Agreement.Mean),
+            table.Add(c.Weak, c.Strong, c.Loss, c.Seeds, F(c.WeakAcc.Mean), F(c.W2sAcc.Mean), F(c.CeilingAcc.Mean),
+                c.CeilingAcc.Mean > c.WeakAcc.Mean ? F(c.PgrOfMeans) : "n/a (ceiling<=weak)", Ci(c.Pgr), Ci(c.PgrBest), Ci(c.PgrAuc), F(c.Agreement.Mean),
                 c.CeilingNotAboveWeak == 0 ? "" : $"{c.CeilingNotAboveWeak}/{c.Seeds} seeds");
         var medians = WeakToStrongSummary.MedianPgrByLoss(cells);
         var medianLine = medians.Count == 0 ? "No pair's ceiling beat its weak model on average, so no median PGR is reported."
@@ -450,9 +453,9 @@ static class W2sCommands
         foreach (var loss in losses) accuracy.Add($"w2s ({loss})", pairs.Select(p => Cell(p, loss).W2sAcc.Mean).ToList());
         accuracy.Add("ceiling", pairs.Select(p => Cell(p, losses[0]).CeilingAcc.Mean).ToList());
         accuracy.SavePng(run.File("accuracy.png"));
-        var pgr = new BarChart { Title = "Performance gap recovered per loss (PGR of seed-mean accuracies)", YLabel = "PGR (accuracy)", Categories = categories, Width = 1000 };
+        var pgr = new BarChart { Title = "Performance gap recovered per loss (PGR of seed-mean accuracies; 0 where ceiling <= weak)", YLabel = "PGR (accuracy)", Categories = categories, Width = 1000 };
         foreach (var loss in losses)
-            pgr.Add(loss, pairs.Select(p => Or0(Cell(p, loss).PgrOfMeans)).ToList());
+            pgr.Add(loss, pairs.Select(p => Cell(p, loss) is var c && c.CeilingAcc.Mean > c.WeakAcc.Mean ? Or0(c.PgrOfMeans) : 0).ToList());
         pgr.SavePng(run.File("pgr.png"));
         var sizePlots = SizePlots(run, cells, losses);
 
