@@ -22,7 +22,8 @@ static class W2sCommands
     {
         public readonly Option<string> Task = new("--task")
         {
-            Description = "synthetic (built in), or with --data: " + string.Join(", ", ClassificationDataSets.Names.Keys) + ".", DefaultValueFactory = _ => "synthetic",
+            Description = "synthetic (built in: negation), synthetic-lexicon (built in: rare sentiment words), or with --data: " + string.Join(", ", ClassificationDataSets.Names.Keys) + ".",
+            DefaultValueFactory = _ => "synthetic",
         };
         public readonly Option<string?> Data = new("--data")
         {
@@ -58,8 +59,9 @@ static class W2sCommands
             if (test < 2) throw new UserError($"--test must be at least 2, not {test}.");
             var name = p.GetValue(Task)!.Trim().ToLowerInvariant();
             if (name == "synthetic") return Synthetic(p, train, test, seed);
+            if (name == "synthetic-lexicon") return TextClassificationTask.SyntheticLexicon(train, test, seed);
             if (!ClassificationDataSets.Names.TryGetValue(name, out var expected))
-                throw new UserError($"--task must be synthetic or one of {string.Join(", ", ClassificationDataSets.Names.Keys)}, not '{name}'.");
+                throw new UserError($"--task must be synthetic, synthetic-lexicon or one of {string.Join(", ", ClassificationDataSets.Names.Keys)}, not '{name}'.");
             var data = p.GetValue(Data) ?? throw new UserError($"--task {name} needs --data: {expected}.");
             return ClassificationDataSets.Load(name, data, train, test, seed);
         }
