@@ -28,6 +28,7 @@ static class DemoCommand
             var (headline, markdown) = PrmCommands.DemoStage(run.File("prm"), stdout);
             return new StageResult(headline, markdown);
         }),
+        new("w2s", W2sCommands.DemoStage),
     ];
 
     public static Command Create()

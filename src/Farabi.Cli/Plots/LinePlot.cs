@@ -30,6 +30,12 @@ public sealed class LinePlot : Chart
     public LegendPosition Legend { get; init; } = LegendPosition.TopRight;
 
     /// <summary>
+    /// Names of ordered categories on the x-axis (e.g. model sizes, smallest first): series then give x as the category
+    /// index 0..n-1, and the names are drawn instead of numeric ticks.
+    /// </summary>
+    public IReadOnlyList<string>? XCategories { get; init; }
+
+    /// <summary>
     /// Adds a series. <paramref name="lower"/> and <paramref name="upper"/>, when given, bound a shaded band
     /// (both or neither, same length as <paramref name="x"/>). Points with a non-finite y are skipped.
     /// </summary>
@@ -51,7 +57,10 @@ public sealed class LinePlot : Chart
         if (_series.Count == 0) throw new InvalidOperationException("a line plot needs at least one series.");
         var xs = _series.SelectMany(s => s.X);
         var ys = _series.SelectMany(s => s.Y.Concat(s.Lower ?? []).Concat(s.Upper ?? []));
-        var frame = new XYFrame(g, this, new Axis(XScale, xs), new Axis(YScale, ys));
+        // With categories, the axis spans [-0.5, n-0.5] unpadded so that index i lands on category i's centre.
+        var frame = XCategories is { Count: > 0 } categories
+            ? new XYFrame(g, this, new Axis(AxisScale.Linear, [-0.5, categories.Count - 0.5], padFraction: 0), new Axis(YScale, ys), categories)
+            : new XYFrame(g, this, new Axis(XScale, xs), new Axis(YScale, ys));
         PlotArea = frame.Plot;
         frame.DrawBackground(g, this);
         g.Canvas.Save();

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Farabi.Research.WeakToStrong;
@@ -108,14 +109,19 @@ public static class WeakToStrongLoss
                 var hard = HardenAtClassBalance(class0, class1Share);
                 var hardened = nn.functional.one_hot(tensor(hard.Select(h => (long)h).ToArray(), device: logits.device), 2).to(logits.dtype);
                 // CE is linear in its target, so CE(f, (1−α)f_w + α f̂_t) = (1−α)·CE(f, f_w) + α·CE(f, f̂_t).
-                target = targets * (1 - alpha) + hardened * alpha;
+                // The scalars are held in variables: a temporary Scalar can be finalized while libtorch still reads it.
+                using var keep = (1 - alpha).ToScalar();
+                using var mix = alpha.ToScalar();
+                target = targets * keep + hardened * mix;
                 break;
             }
             default:
             {
                 // The student's own belief times the supervisor's, renormalised (alpha = beta = 1 in the reference), fixed for the gradient.
                 var product = logProbs.detach().exp() * targets;
-                target = product / product.sum(1, keepdim: true).clamp_min(1e-12);
+                // A Scalar variable, not a temporary: a sweep once died in clamp_min reading a finalized temporary Scalar.
+                using var epsilon = 1e-12.ToScalar();
+                target = product / product.sum(1, keepdim: true).clamp_min(epsilon);
                 break;
             }
         }

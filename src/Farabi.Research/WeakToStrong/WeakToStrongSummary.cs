@@ -17,7 +17,14 @@ namespace Farabi.Research.WeakToStrong;
 /// <param name="Agreement">Student–supervisor agreement on the test set.</param>
 /// <param name="CeilingNotAboveWeak">Seeds whose ceiling did not beat the weak model (their PGR is included but flagged).</param>
 public sealed record WeakToStrongCell(string Weak, string Strong, string Loss, int Seeds, MeanInterval WeakAcc, MeanInterval W2sAcc, MeanInterval CeilingAcc,
-    MeanInterval Pgr, MeanInterval PgrBest, MeanInterval PgrAuc, MeanInterval Agreement, int CeilingNotAboveWeak);
+    MeanInterval Pgr, MeanInterval PgrBest, MeanInterval PgrAuc, MeanInterval Agreement, int CeilingNotAboveWeak)
+{
+    /// <summary>
+    /// The PGR of the mean accuracies, (w2s − weak) / (ceiling − weak) over seed means. Unlike the mean of per-seed PGRs
+    /// it stays bounded when one seed's gap is tiny or reversed (a per-seed PGR then explodes or flips sign).
+    /// </summary>
+    public double PgrOfMeans => PerformanceGapRecovered.Compute(WeakAcc.Mean, W2sAcc.Mean, CeilingAcc.Mean).Value;
+}
 
 /// <summary>Aggregation of <see cref="WeakToStrongResult"/> rows over seeds, and the <c>results.json</c> format.</summary>
 public static class WeakToStrongSummary
@@ -57,9 +64,9 @@ public static class WeakToStrongSummary
             MeanInterval.Of(g.Select(r => r.Agreement)), g.Count(r => !r.CeilingBeatsWeak))).ToList();
 
     /// <summary>
-    /// Median over pairs of the mean accuracy PGR, per loss, counting only pairs whose ceiling beats the weak model on
-    /// average (the paper's summary statistic).
+    /// Median over pairs of the PGR of mean accuracies (<see cref="WeakToStrongCell.PgrOfMeans"/>), per loss, counting
+    /// only pairs whose ceiling beats the weak model on average (the paper's summary statistic).
     /// </summary>
     public static Dictionary<string, double> MedianPgrByLoss(IEnumerable<WeakToStrongCell> cells) =>
-        cells.Where(c => c.CeilingAcc.Mean > c.WeakAcc.Mean).GroupBy(c => c.Loss).ToDictionary(g => g.Key, g => MeanInterval.Median(g.Select(c => c.Pgr.Mean)));
+        cells.Where(c => c.CeilingAcc.Mean > c.WeakAcc.Mean).GroupBy(c => c.Loss).ToDictionary(g => g.Key, g => MeanInterval.Median(g.Select(c => c.PgrOfMeans)));
 }

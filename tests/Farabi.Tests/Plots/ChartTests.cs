@@ -42,6 +42,25 @@ public sealed class ChartTests : IDisposable
     }
 
     [Fact]
+    public void Category_x_axis_puts_index_i_on_the_ith_category_centre()
+    {
+        var plot = new LinePlot { Title = "PGR vs strong model", XLabel = "strong model", YLabel = "PGR", XCategories = ["gpt-small", "gpt-medium", "gpt-large"], Legend = LegendPosition.None, Markers = false }
+            .Add("weak gpt-tiny", [0, 1, 2], [0.1, 0.1, 0.9]);
+        SaveAndCheck(plot, "categories.png");
+        var img = plot.Render();
+        var area = plot.PlotArea;
+        var px = PixelsOf(img, Chart.Palette[0], area);
+        // The line is flat over the first two categories (centres at 1/6 and 1/2 of the width) and rises to the third (5/6).
+        var firstCentre = area.Left + area.Width / 6;
+        var lastCentre = area.Left + area.Width * 5 / 6;
+        Assert.DoesNotContain(px, p => p.X < firstCentre - 3 || p.X > lastCentre + 3);
+        Assert.Contains(px, p => p.X < firstCentre + 3);
+        Assert.Contains(px, p => p.X > lastCentre - 3);
+        var flat = px.Where(p => p.X < area.Left + area.Width / 2 - 3).ToList();
+        Assert.True(flat.Max(p => p.Y) - flat.Min(p => p.Y) < 6);
+    }
+
+    [Fact]
     public void A_rising_series_draws_pixels_that_rise_left_to_right()
     {
         var x = Enumerable.Range(0, 11).Select(i => (double)(1 << i)).ToArray();

@@ -30,10 +30,14 @@ public class W2sCliTests
                 Assert.True(rows[0]!.AsObject().ContainsKey(key), key);
             Assert.Equal("product", rows[1]!["loss"]!.GetValue<string>());
             Assert.Contains("PGR", stdout);
-            foreach (var f in new[] { "config.json", "report.md", "accuracy.png", "pgr.png", "metrics.jsonl" }) Assert.True(File.Exists(Path.Combine(dir, f)), f);
+            foreach (var f in new[] { "config.json", "report.md", "accuracy.png", "pgr.png", "metrics.jsonl", "accuracy_vs_strong_xent.png", "pgr_vs_strong_product.png", "pgr_vs_strong.png" })
+                Assert.True(File.Exists(Path.Combine(dir, f)), f);
             File.Delete(Path.Combine(dir, "report.md"));
+            File.Delete(Path.Combine(dir, "pgr_vs_strong.png"));
             Assert.Equal(0, Run("w2s", "report", dir).Code);
             Assert.True(File.Exists(Path.Combine(dir, "report.md")));
+            Assert.True(File.Exists(Path.Combine(dir, "pgr_vs_strong.png")));
+            Assert.Contains("](pgr_vs_strong_product.png)", File.ReadAllText(Path.Combine(dir, "report.md")));
         }
         finally
         {
@@ -50,5 +54,29 @@ public class W2sCliTests
         (code, _, err) = Run("w2s", "sweep", "--models", "gpt-tiny,gpt-huge", "--train", "40");
         Assert.Equal(2, code);
         Assert.Contains("gpt-huge", err);
+    }
+}
+
+public class W2sTaskOptionTests
+{
+    static (int Code, string Err) Run(params string[] args)
+    {
+        var root = new RootCommand("test") { W2sCommands.Create() };
+        var (o, e) = (new StringWriter(), new StringWriter());
+        return (CliApp.Run(root, args, o, e), e.ToString());
+    }
+
+    [Fact]
+    public void A_real_task_without_data_or_an_unknown_task_is_one_clear_line()
+    {
+        var (code, err) = Run("w2s", "run", "--task", "imdb");
+        Assert.Equal(2, code);
+        Assert.Contains("--task imdb needs --data", Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        (code, err) = Run("w2s", "run", "--task", "trec", "--data", ".");
+        Assert.Equal(2, code);
+        Assert.Contains("'trec'", err);
+        (code, err) = Run("w2s", "run", "--task", "subj", "--data", Path.Combine(Path.GetTempPath(), "no-such-" + Guid.NewGuid().ToString("N")));
+        Assert.Equal(2, code);
+        Assert.Contains("does not exist", err);
     }
 }

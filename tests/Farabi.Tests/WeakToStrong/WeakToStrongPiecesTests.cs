@@ -124,6 +124,29 @@ public class WeakToStrongPiecesTests
     }
 
     [Fact]
+    public void Lexicon_task_labels_follow_word_polarity_and_rare_words_are_rare_in_training_only()
+    {
+        var task = TextClassificationTask.SyntheticLexicon(2000, 200, seed: 4);
+        string[] positiveHead = ["good", "great", "excellent"], negativeHead = ["bad", "awful", "terrible"];
+        var counts = task.Train.SelectMany(e => e.Text.Split(' ')).GroupBy(w => w).ToDictionary(g => g.Key, g => g.Count());
+        // Zipf: the most frequent word is far more common than a word ranked near 40.
+        Assert.True(counts["good"] > 30 * counts.GetValueOrDefault("compelling"), $"good {counts["good"]}, compelling {counts.GetValueOrDefault("compelling")}");
+        // Training reviews mostly use the three most frequent words of their polarity (Zipf 1.5: 64%); the test set asks
+        // about all 48 alike (6%).
+        double HeadShare(IEnumerable<(string Text, int Label)> set) => set.Average(e => e.Text.Split(' ').Any(w => positiveHead.Contains(w) || negativeHead.Contains(w)) ? 1.0 : 0.0);
+        Assert.InRange(HeadShare(task.Train), 0.55, 0.75);
+        Assert.InRange(HeadShare(task.Test), 0.0, 0.15);
+        foreach (var (text, label) in task.Train)
+        {
+            var words = text.Split(' ');
+            Assert.DoesNotContain(words, w => (label == 1 ? negativeHead : positiveHead).Contains(w));
+        }
+        Assert.Contains(task.Train, e => e.Label == 1 && e.Text.Split(' ').Contains("good"));
+        Assert.Equal(1000, task.Train.Count(e => e.Label == 1));
+        Assert.Equal(task.Test, TextClassificationTask.SyntheticLexicon(2000, 200, seed: 4).Test);
+    }
+
+    [Fact]
     public void Synthetic_task_labels_follow_the_negation_rule_and_are_balanced()
     {
         var task = TextClassificationTask.SyntheticNegation(400, 100, seed: 2);
