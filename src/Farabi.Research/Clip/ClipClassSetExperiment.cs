@@ -17,9 +17,17 @@ namespace Farabi.Research.Clip;
 /// Zero-shot on the held-out classes' images choosing only among the held-out class names (the classic zero-shot
 /// protocol; <see cref="ZeroShotUnseen"/> is the harder "generalized" one, where the seen classes compete too).
 /// </param>
+/// <param name="SeenUnseenCurve">Generalized zero-shot under calibrated stacking: seen and held-out accuracy for every constant γ subtracted from the seen classes' scores.</param>
 public sealed record ClassSetResult(IImageTextScorer Scorer, IReadOnlyList<double> Losses, ClassificationResult ZeroShotUnseen, ClassificationResult ZeroShotSeen,
-    double ProbeUnseenTop1, double ProbeSeenTop1, double Chance, double TrainSeconds, ClassificationResult ZeroShotUnseenAmongUnseen)
+    double ProbeUnseenTop1, double ProbeSeenTop1, double Chance, double TrainSeconds, ClassificationResult ZeroShotUnseenAmongUnseen,
+    IReadOnlyList<SeenUnseenPoint> SeenUnseenCurve)
 {
+    /// <summary>Area under the seen–unseen accuracy curve (Chao et al. 2016): generalized zero-shot without choosing γ.</summary>
+    public double SeenUnseenArea => GeneralizedZeroShot.AreaUnderCurve(SeenUnseenCurve);
+
+    /// <summary>The point of <see cref="SeenUnseenCurve"/> with the best harmonic mean (γ picked on test labels: an upper bound).</summary>
+    public SeenUnseenPoint BestCalibrated => SeenUnseenCurve.MaxBy(p => p.HarmonicMean);
+
     /// <summary>Chance of <see cref="ZeroShotUnseenAmongUnseen"/>: 1 / number of held-out classes.</summary>
     public double UnseenChance => 1.0 / ZeroShotUnseenAmongUnseen.ClassNames.Count;
 }
@@ -58,8 +66,13 @@ public static class ClassSetProtocol
                                         "use more test images so that both can be scored.");
         using var zeroShot = new ZeroShotClassifier(scorer, test.ClassNames, templates);
         using var scope = NewDisposeScope();
-        var zsSeen = zeroShot.Evaluate(testSeen);
-        var zsUnseen = zeroShot.Evaluate(testUnseen);
+        var seenEmbeddings = scorer.EmbedImages(testSeen.Images);
+        var unseenEmbeddings = scorer.EmbedImages(testUnseen.Images);
+        var zsSeen = zeroShot.Evaluate(seenEmbeddings, testSeen.Labels);
+        var zsUnseen = zeroShot.Evaluate(unseenEmbeddings, testUnseen.Labels);
+        var heldSet = heldOutClasses.Select(n => n.Trim()).ToHashSet(StringComparer.OrdinalIgnoreCase); // as HoldOutClasses matches them
+        var curve = GeneralizedZeroShot.Curve(Rows(zeroShot.Scores(seenEmbeddings)), testSeen.Labels, Rows(zeroShot.Scores(unseenEmbeddings)), testUnseen.Labels,
+            test.ClassNames.Select(n => !heldSet.Contains(n)).ToList());
         // The classic protocol: the same images, only the held-out names as candidates.
         var heldIndex = testUnseen.Labels.Distinct().Order().ToList();
         var heldNames = heldIndex.Select(i => test.ClassNames[i]).ToList();
@@ -74,7 +87,14 @@ public static class ClassSetProtocol
         using var probe = LinearProbe.Fit(scorer.EmbedImages(fit.Images), fit.Labels, test.ClassNames.Count, seed: seed);
         var probeUnseen = ClassificationResult.FromLogits(probe.Logits(scorer.EmbedImages(unseenOdd.Images)), unseenOdd.Labels, unseenOdd.ClassNames).Top1;
         var probeSeen = ClassificationResult.FromLogits(probe.Logits(scorer.EmbedImages(seenOdd.Images)), seenOdd.Labels, seenOdd.ClassNames).Top1;
-        return new ClassSetResult(scorer, losses, zsUnseen, zsSeen, probeUnseen, probeSeen, 1.0 / test.ClassNames.Count, trainSeconds, zsAmongUnseen);
+        return new ClassSetResult(scorer, losses, zsUnseen, zsSeen, probeUnseen, probeSeen, 1.0 / test.ClassNames.Count, trainSeconds, zsAmongUnseen, curve);
+    }
+
+    static float[][] Rows(Tensor scores)
+    {
+        var flat = scores.contiguous().data<float>().ToArray();
+        int width = (int)scores.shape[1];
+        return Enumerable.Range(0, (int)scores.shape[0]).Select(r => flat.AsSpan(r * width, width).ToArray()).ToArray();
     }
 }
 

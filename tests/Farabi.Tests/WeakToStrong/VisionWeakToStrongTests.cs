@@ -10,6 +10,8 @@ using static TorchSharp.torch;
 
 namespace Farabi.Tests.WeakToStrong;
 
+// The CNN and probes seed torch's global generator; beside other tests the reproduction check would race.
+[Collection(nameof(Farabi.Tests.Training.GlobalTorchRng))]
 public class VisionWeakToStrongTests
 {
     static ImageTrainingOptions Quick(int steps, double lr = 1e-2) => new(Steps: steps, BatchSize: 16, LearningRate: lr, WeightDecay: 0, EvalEvery: 5);
