@@ -46,14 +46,89 @@ static partial class PrmCommands
     static Option<int> IntOption(string name, int value, string description) => new(name) { Description = description, DefaultValueFactory = _ => value };
     static Option<double> DoubleOption(string name, double value, string description) => new(name) { Description = description, DefaultValueFactory = _ => value };
 
-    static ArithmeticProblemOptions ProblemOptions(string steps, int digits)
+    /// <summary>
+    /// The difficulty options of the built-in problems (<c>--problem-steps</c>, <c>--digits</c>, <c>--max-factor</c>,
+    /// <c>--max-value</c>). Each is optional: what is not given comes from <see cref="Resolve"/>'s fallback
+    /// (the defaults, or for <c>prm sample</c> the task the generator was trained on).
+    /// </summary>
+    sealed class ProblemOptionSet
     {
-        var (min, max) = ParseSteps(steps);
-        if (min < 1 || max < min || max > 8) throw new UserError($"--problem-steps must lie within 1..8 with MIN <= MAX, not {steps}.");
-        if (digits is < 1 or > 4) throw new UserError($"--digits must be between 1 and 4, not {digits}.");
-        var o = new ArithmeticProblemOptions { MinSteps = min, MaxSteps = max, Digits = digits };
-        o.Validate();
+        public readonly Option<string?> Steps = new("--problem-steps") { Description = "Calculations per problem: N or MIN..MAX." };
+        public readonly Option<int?> Digits = new("--digits") { Description = "Digits of the amounts the problems state." };
+        public readonly Option<int?> MaxFactor = new("--max-factor") { Description = "Largest multiplier or divisor." };
+        public readonly Option<long?> MaxValue = new("--max-value") { Description = "Largest value any step may produce (smaller keeps the arithmetic within a small model's reach)." };
+
+        public ProblemOptionSet(ArithmeticProblemOptions shown, string fallbackNote)
+        {
+            Steps.Description += $" Default: {shown.MinSteps}..{shown.MaxSteps}{fallbackNote}.";
+            Digits.Description += $" Default: {shown.Digits}{fallbackNote}.";
+            MaxFactor.Description += $" Default: {shown.MaxFactor}{fallbackNote}.";
+            MaxValue.Description += $" Default: {shown.MaxValue}{fallbackNote}.";
+        }
+
+        public IEnumerable<Option> All => [Steps, Digits, MaxFactor, MaxValue];
+
+        /// <summary>The options given, the rest from <paramref name="fallback"/>; throws <see cref="UserError"/> naming a bad one.</summary>
+        public ArithmeticProblemOptions Resolve(ParseResult parse, ArithmeticProblemOptions fallback)
+        {
+            var o = fallback;
+            if (parse.GetValue(Steps) is { } steps)
+            {
+                var (min, max) = ParseSteps(steps);
+                if (min < 1 || max < min || max > 8) throw new UserError($"--problem-steps must lie within 1..8 with MIN <= MAX, not {steps}.");
+                o = o with { MinSteps = min, MaxSteps = max };
+            }
+            if (parse.GetValue(Digits) is { } digits)
+            {
+                if (digits is < 1 or > 4) throw new UserError($"--digits must be between 1 and 4, not {digits}.");
+                o = o with { Digits = digits };
+            }
+            if (parse.GetValue(MaxFactor) is { } factor)
+            {
+                if (factor is < 2 or > 99) throw new UserError($"--max-factor must be between 2 and 99, not {factor}.");
+                o = o with { MaxFactor = factor };
+            }
+            if (parse.GetValue(MaxValue) is { } value)
+            {
+                if (value < 10) throw new UserError($"--max-value must be at least 10, not {value}.");
+                o = o with { MaxValue = value };
+            }
+            try { o.Validate(); }
+            catch (ArgumentException e) { throw new UserError(e.Message); }
+            return o;
+        }
+    }
+
+    static Option<string> ArchOption()
+    {
+        var o = new Option<string>("--arch") { Description = "Transformer family: llama (rotary positions; learns to copy operands much sooner) or gpt2 (learned absolute positions).", DefaultValueFactory = _ => "llama" };
+        o.AcceptOnlyFromAmong("llama", "gpt2");
         return o;
+    }
+
+    static GeneratorArchitecture ParseArch(string name) => name == "gpt2" ? GeneratorArchitecture.Gpt2 : GeneratorArchitecture.Llama;
+    static string ArchName(GeneratorArchitecture a) => a == GeneratorArchitecture.Gpt2 ? "gpt2" : "llama";
+
+    /// <summary>The file in a generator folder naming the problems it was trained on, so sampling draws the same kind.</summary>
+    const string TaskFileName = "task.json";
+
+    static void WriteTask(string generatorDir, ArithmeticProblemOptions o) =>
+        Farabi.Tokenizers.AtomicFile.WriteText(Path.Combine(generatorDir, TaskFileName),
+            new JsonObject { ["min_steps"] = o.MinSteps, ["max_steps"] = o.MaxSteps, ["digits"] = o.Digits, ["max_factor"] = o.MaxFactor, ["max_value"] = o.MaxValue }
+                .ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
+
+    /// <summary>The problems a generator folder was trained on (its task.json), or null for a folder without one.</summary>
+    static ArithmeticProblemOptions? ReadTask(string generatorDir)
+    {
+        var path = Path.Combine(generatorDir, TaskFileName);
+        if (!File.Exists(path)) return null;
+        var node = JsonNode.Parse(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path} is empty.");
+        int Int(string key) => node[key]?.GetValue<int>() ?? throw new InvalidDataException($"{path}: missing \"{key}\".");
+        return new ArithmeticProblemOptions
+        {
+            MinSteps = Int("min_steps"), MaxSteps = Int("max_steps"), Digits = Int("digits"), MaxFactor = Int("max_factor"),
+            MaxValue = node["max_value"]?.GetValue<long>() ?? throw new InvalidDataException($"{path}: missing \"max_value\"."),
+        };
     }
 
     static void RequirePositive(int value, string option)
@@ -85,13 +160,14 @@ static partial class PrmCommands
         var heads = IntOption("--heads", d.Heads, "Attention heads.");
         var lr = DoubleOption("--lr", d.LearningRate, "Peak learning rate.");
         var corrupt = DoubleOption("--corrupt-share", d.CorruptShare, "Share of training solutions with one deliberate mistake (0..1).");
-        var problemSteps = new Option<string>("--problem-steps") { Description = "Calculations per problem: N or MIN..MAX.", DefaultValueFactory = _ => "2..3" };
-        var digits = IntOption("--digits", d.Problems.Digits, "Digits of the amounts the problems state.");
+        var problemOptions = new ProblemOptionSet(d.Problems, "");
+        var arch = ArchOption();
         var seed = IntOption("--seed", d.Seed, "Seed of weights and problems.");
         var output = OutOption("prm-train-generator");
         var threads = ThreadsOption();
         var cmd = new Command("train-generator", "Train the byte-level generator GPT on generated problems (a share with realistic mistakes).")
-            { steps, batch, layers, width, heads, lr, corrupt, problemSteps, digits, seed, output, threads };
+            { steps, batch, layers, width, heads, lr, corrupt, arch, seed, output, threads };
+        foreach (var o in problemOptions.All) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             ApplyThreads(parse, threads);
@@ -103,7 +179,7 @@ static partial class PrmCommands
             {
                 Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), Layers = parse.GetValue(layers), Width = parse.GetValue(width),
                 Heads = parse.GetValue(heads), LearningRate = parse.GetValue(lr), CorruptShare = parse.GetValue(corrupt),
-                Problems = ProblemOptions(parse.GetValue(problemSteps)!, parse.GetValue(digits)), Seed = parse.GetValue(seed),
+                Problems = problemOptions.Resolve(parse, d.Problems), Seed = parse.GetValue(seed), Architecture = ParseArch(parse.GetValue(arch)!),
             };
             var run = RunFolder.Create("prm-train-generator", parse.GetValue(output));
             var (_, markdown) = TrainGeneratorIn(run, options, parse.InvocationConfiguration.Output);
@@ -118,12 +194,13 @@ static partial class PrmCommands
     {
         run.WriteConfig(new
         {
-            verb = "prm train-generator", steps = options.Steps, batch_size = options.BatchSize, layers = options.Layers, width = options.Width,
+            verb = "prm train-generator", arch = ArchName(options.Architecture), steps = options.Steps, batch_size = options.BatchSize, layers = options.Layers, width = options.Width,
             heads = options.Heads, context = options.ContextLength, lr = options.LearningRate, corrupt_share = options.CorruptShare,
-            problem_steps = $"{options.Problems.MinSteps}..{options.Problems.MaxSteps}", digits = options.Problems.Digits, seed = options.Seed,
+            problem_steps = $"{options.Problems.MinSteps}..{options.Problems.MaxSteps}", digits = options.Problems.Digits,
+            max_factor = options.Problems.MaxFactor, max_value = options.Problems.MaxValue, seed = options.Seed,
         });
         var losses = new List<double>();
-        Gpt2LMHeadModel model;
+        CausalLanguageModel model;
         using (var progress = new ProgressBar("prm train-generator", options.Steps))
         {
             model = SolutionGenerator.Train(options, (step, loss, lr) =>
@@ -135,6 +212,7 @@ static partial class PrmCommands
         }
         var dir = run.File("generator");
         model.SaveHf(dir);
+        WriteTask(dir, options.Problems);
         // Greedy decoding on unseen problems: how often the model's most likely solution is right.
         var probe = new ArithmeticProblemGenerator(options.Problems, options.Seed + 7919).Generate(20);
         var right = probe.Count(p => StepChecker.Check(p.Reference, SolutionGenerator.Sample(model, p.Prompt, 1, 0, 80, 0)[0]).IsCorrect);
@@ -142,7 +220,7 @@ static partial class PrmCommands
         model.Dispose();
         stdout.WriteLine($"generator: {dir}");
         stdout.WriteLine($"final loss {finalLoss:F3} (mean of last 20 updates), greedy solutions right on {right}/{probe.Count} unseen problems");
-        var md = $"## Generator\n\nByte-level GPT-2 ({options.Layers} layers, width {options.Width}), {options.Steps} updates of {options.BatchSize} problems, " +
+        var md = $"## Generator\n\nByte-level {(options.Architecture == GeneratorArchitecture.Gpt2 ? "GPT-2" : "LLaMA")} ({options.Layers} layers, width {options.Width}), {options.Steps} updates of {options.BatchSize} problems, " +
                  $"{options.CorruptShare:P0} of training solutions corrupted. Final solution loss {finalLoss:F3} nats/byte; greedy solutions right on " +
                  $"{right}/{probe.Count} unseen problems. Model: `{Path.GetRelativePath(run.Path, dir)}/`.\n";
         return (dir, md);
@@ -159,26 +237,26 @@ static partial class PrmCommands
         var testProblems = IntOption("--test-problems", d.TestProblems, "Held-out problems for best-of-N.");
         var n = IntOption("--n", d.TestSamples, "Samples per held-out problem (N_max).");
         var temperature = DoubleOption("--temperature", d.Temperature, "Sampling temperature.");
-        var problemSteps = new Option<string>("--problem-steps") { Description = "Calculations per problem: N or MIN..MAX.", DefaultValueFactory = _ => "2..3" };
-        var digits = IntOption("--digits", d.Problems.Digits, "Digits of the amounts the problems state.");
+        var problemOptions = new ProblemOptionSet(d.Problems, ", or what the generator was trained on");
         var seed = IntOption("--seed", d.Seed, "Seed of problems and draws (differ from the generator's to keep problems unseen).");
         var output = OutOption("prm-sample");
         var threads = ThreadsOption();
         var cmd = new Command("sample", "Sample N solutions per problem from the generator and write samples.jsonl (train and held-out test problems).")
-            { generator, trainProblems, trainSamples, testProblems, n, temperature, problemSteps, digits, seed, output, threads };
+            { generator, trainProblems, trainSamples, testProblems, n, temperature, seed, output, threads };
+        foreach (var o in problemOptions.All) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             ApplyThreads(parse, threads);
             foreach (var (o, name) in new[] { (trainProblems, "--train-problems"), (trainSamples, "--train-samples"), (testProblems, "--test-problems"), (n, "--n") })
                 RequirePositive(parse.GetValue(o), name);
             if (parse.GetValue(temperature) is < 0 or double.NaN) throw new UserError("--temperature must be 0 or more.");
+            var model = ResolveFolder(parse.GetValue(generator)!, "generator", CausalLanguageModel.WeightsFileName, "--generator");
             var plan = new SamplingPlan
             {
                 TrainProblems = parse.GetValue(trainProblems), TrainSamples = parse.GetValue(trainSamples), TestProblems = parse.GetValue(testProblems),
                 TestSamples = parse.GetValue(n), Temperature = parse.GetValue(temperature),
-                Problems = ProblemOptions(parse.GetValue(problemSteps)!, parse.GetValue(digits)), Seed = parse.GetValue(seed),
+                Problems = problemOptions.Resolve(parse, ReadTask(model) ?? d.Problems), Seed = parse.GetValue(seed),
             };
-            var model = ResolveFolder(parse.GetValue(generator)!, "generator", CausalLanguageModel.WeightsFileName, "--generator");
             var run = RunFolder.Create("prm-sample", parse.GetValue(output));
             var (_, markdown) = SampleIn(run, model, plan, parse.InvocationConfiguration.Output);
             run.WriteReport(markdown);
@@ -194,7 +272,8 @@ static partial class PrmCommands
         {
             verb = "prm sample", generator = generatorDir, train_problems = plan.TrainProblems, train_samples = plan.TrainSamples,
             test_problems = plan.TestProblems, n = plan.TestSamples, temperature = plan.Temperature, max_new_tokens = plan.MaxNewTokens,
-            problem_steps = $"{plan.Problems.MinSteps}..{plan.Problems.MaxSteps}", digits = plan.Problems.Digits, seed = plan.Seed,
+            problem_steps = $"{plan.Problems.MinSteps}..{plan.Problems.MaxSteps}", digits = plan.Problems.Digits,
+            max_factor = plan.Problems.MaxFactor, max_value = plan.Problems.MaxValue, seed = plan.Seed,
         });
         IReadOnlyList<ProblemSamples> problems;
         using (var model = CausalLanguageModel.Load(generatorDir))
@@ -406,12 +485,13 @@ static partial class PrmCommands
         var trainProblems = IntOption("--train-problems", PipelineScale.Default.Sampling.TrainProblems, "Problems whose samples train the verifiers.");
         var width = IntOption("--width", PipelineScale.Default.Generator.Width, "Generator (and verifier) width.");
         var batch = IntOption("--batch-size", PipelineScale.Default.Generator.BatchSize, "Problems per generator update (and solutions per verifier update).");
-        var problemSteps = new Option<string>("--problem-steps") { Description = "Calculations per problem: N or MIN..MAX.", DefaultValueFactory = _ => "2..3" };
-        var digits = IntOption("--digits", PipelineScale.Default.Generator.Problems.Digits, "Digits of the amounts the problems state.");
+        var problemOptions = new ProblemOptionSet(PipelineScale.Default.Generator.Problems, "");
+        var arch = ArchOption();
         var demo = new Option<bool>("--demo") { Description = "Use the ~2-minute demo scale (tiny model, N up to 16) instead of the defaults." };
         var threads = ThreadsOption();
         var cmd = new Command("run", "The whole pipeline at small scale: train generator, sample, train PRM and ORM, best-of-N curve.")
-            { n, testProblems, trainProblems, generatorSteps, verifierSteps, width, batch, problemSteps, digits, demo, output, threads };
+            { n, testProblems, trainProblems, generatorSteps, verifierSteps, width, batch, arch, demo, output, threads };
+        foreach (var o in problemOptions.All) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             ApplyThreads(parse, threads);
@@ -427,7 +507,7 @@ static partial class PrmCommands
                     Generator = scale.Generator with
                     {
                         Steps = parse.GetValue(generatorSteps), Width = parse.GetValue(width), BatchSize = parse.GetValue(batch),
-                        Problems = ProblemOptions(parse.GetValue(problemSteps)!, parse.GetValue(digits)),
+                        Problems = problemOptions.Resolve(parse, scale.Generator.Problems), Architecture = ParseArch(parse.GetValue(arch)!),
                     },
                     Sampling = scale.Sampling with { TestSamples = parse.GetValue(n), TestProblems = parse.GetValue(testProblems), TrainProblems = parse.GetValue(trainProblems) },
                     Verifier = scale.Verifier with { Steps = parse.GetValue(verifierSteps), BatchSize = parse.GetValue(batch) },

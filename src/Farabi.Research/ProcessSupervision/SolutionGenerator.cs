@@ -28,9 +28,21 @@ public static class ByteTokens
     public static int Position(string text, int charOffset) => Encoding.UTF8.GetByteCount(text.AsSpan(0, charOffset));
 }
 
+/// <summary>The transformer family of the generator (and of the verifiers that start from it).</summary>
+public enum GeneratorArchitecture
+{
+    /// <summary>LLaMA: rotary positions, RMSNorm, SwiGLU. Rotary (relative) positions let attention find "the
+    /// number after the word 'has'" wherever it sits, so copying operands from the statement is learned in far fewer updates.</summary>
+    Llama,
+    /// <summary>GPT-2: a learned table of absolute positions, each of which must be trained separately.</summary>
+    Gpt2,
+}
+
 /// <summary>Settings of the generator GPT and its training.</summary>
 public sealed record SolutionGeneratorOptions
 {
+    /// <summary>The transformer family.</summary>
+    public GeneratorArchitecture Architecture { get; init; } = GeneratorArchitecture.Llama;
     /// <summary>Transformer layers.</summary>
     public int Layers { get; init; } = 2;
     /// <summary>Model width.</summary>
@@ -52,12 +64,22 @@ public sealed record SolutionGeneratorOptions
     /// <summary>Seed of weights, problems and batches.</summary>
     public int Seed { get; init; }
 
-    /// <summary>The GPT-2 config of the model (byte vocabulary, no dropout: the data is unlimited).</summary>
-    public Gpt2Config ModelConfig() => new Gpt2Config
+    /// <summary>The config of the model (byte vocabulary, no dropout: the data is unlimited).</summary>
+    public CausalLanguageModelConfig ModelConfig() => Architecture switch
     {
-        VocabSize = ByteTokens.VocabSize, NPositions = ContextLength, NEmbd = Width, NLayer = Layers, NHead = Heads,
-        ResidPdrop = 0, EmbdPdrop = 0, AttnPdrop = 0, BosTokenId = null, EosTokenId = null,
-    }.Validate();
+        GeneratorArchitecture.Gpt2 => new Gpt2Config
+        {
+            VocabSize = ByteTokens.VocabSize, NPositions = ContextLength, NEmbd = Width, NLayer = Layers, NHead = Heads,
+            ResidPdrop = 0, EmbdPdrop = 0, AttnPdrop = 0, BosTokenId = null, EosTokenId = null,
+        }.Validate(),
+        // SwiGLU's three matrices of 8/3 the width hold as many weights as GPT-2's two of 4x.
+        _ => new LlamaConfig
+        {
+            VocabSize = ByteTokens.VocabSize, HiddenSize = Width, IntermediateSize = (8 * Width / 3 + 7) / 8 * 8, NumHiddenLayers = Layers,
+            NumAttentionHeads = Heads, NumKeyValueHeads = Heads, MaxPositionEmbeddings = ContextLength, RmsNormEps = 1e-5,
+            BosTokenId = null, EosTokenId = null,
+        }.Validate(),
+    };
 }
 
 /// <summary>
@@ -69,9 +91,9 @@ public sealed record SolutionGeneratorOptions
 public static class SolutionGenerator
 {
     /// <summary>Trains a new generator; <paramref name="onStep"/> gets (step, loss, learning rate) after each update.</summary>
-    public static Gpt2LMHeadModel Train(SolutionGeneratorOptions options, Action<int, double, double>? onStep = null)
+    public static CausalLanguageModel Train(SolutionGeneratorOptions options, Action<int, double, double>? onStep = null)
     {
-        var model = new Gpt2LMHeadModel(options.ModelConfig(), options.Seed);
+        var model = options.ModelConfig().CreateModel(options.Seed);
         var problems = new ArithmeticProblemGenerator(options.Problems, options.Seed);
         var corruptor = new SolutionCorruptor(options.Seed + 1);
         var coin = new Random(options.Seed + 2);
@@ -151,13 +173,15 @@ public static class SolutionGenerator
         var lineStart = new int[count];
         var done = new bool[count];
         using var scope = NewDisposeScope();
-        var input = tensor(promptIds, [1, promptIds.Length]).expand(count, promptIds.Length).contiguous();
+        // The prompt is shared: run it once as a batch of one and copy its keys and values to every row,
+        // instead of running the same prompt `count` times (it is most of the tokens a solution sees).
+        var lastLogits = model.Head(model.Hidden(tensor(promptIds, [1, promptIds.Length]), cache).select(1, -1))
+            .expand(count, model.VocabSize).MoveToOuterDisposeScope();
+        cache.ExpandBatch(count);
         for (var t = 0; t < maxNewTokens && done.Any(d => !d); t++)
         {
             using var stepScope = NewDisposeScope();
-            var hidden = model.Hidden(input, cache);
-            var logits = model.Head(hidden.select(1, -1));
-            var next = Sampler.Sample(logits, sampling, generator).data<long>().ToArray();
+            var next = Sampler.Sample(lastLogits, sampling, generator).data<long>().ToArray();
             for (var b = 0; b < count; b++)
             {
                 if (done[b]) continue;
@@ -173,7 +197,8 @@ public static class SolutionGenerator
                 if (line.StartsWith("answer:", StringComparison.Ordinal)) done[b] = true;
                 lineStart[b] = outputs[b].Count;
             }
-            input = tensor(next, [count, 1]).MoveToOuterDisposeScope();
+            if (!done.Any(d => !d) || t + 1 == maxNewTokens) break;
+            lastLogits = model.Head(model.Hidden(tensor(next, [count, 1]), cache).select(1, -1)).MoveToOuterDisposeScope();
         }
         return outputs.Select(o => ByteTokens.Decode(o)).ToArray();
     }

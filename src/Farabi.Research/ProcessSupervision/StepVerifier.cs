@@ -197,6 +197,7 @@ public sealed class StepVerifier : nn.Module
     public IReadOnlyList<double[]> Score(string prompt, IReadOnlyList<string> solutions, StepCheckReference reference, int batchSize = 32)
     {
         var examples = solutions.Select(s => VerifierExample.From(Kind, prompt, s, StepChecker.Check(reference, s))).ToArray();
+        var promptIds = ByteTokens.Encode(prompt);
         var result = new double[examples.Length][];
         using var noGrad = no_grad();
         for (var start = 0; start < examples.Length; start += batchSize)
@@ -207,13 +208,77 @@ public sealed class StepVerifier : nn.Module
                 result[i] = new double[examples[i].Positions.Length];
             if (idx.Length == 0) continue;
             using var scope = NewDisposeScope();
-            var (ids, positions, _, _) = Collate(idx.Select(i => examples[i]).ToArray());
-            var probs = Logits(ids, positions).sigmoid().to_type(ScalarType.Float64).data<double>().ToArray();
+            var (ids, positions) = SharedPromptBatch(promptIds, idx.Select(i => examples[i]).ToArray());
+            var probs = LogitsAfterPrompt(promptIds, ids, positions).sigmoid().to_type(ScalarType.Float64).data<double>().ToArray();
             var s = (int)positions.shape[1];
             for (var k = 0; k < idx.Length; k++)
                 result[idx[k]] = probs.Skip(k * s).Take(examples[idx[k]].Positions.Length).ToArray();
         }
         return result;
+    }
+
+    /// <summary>
+    /// The head's probabilities at each example's positions (targets and mask are ignored), in batches of
+    /// <paramref name="batchSize"/>; <paramref name="onBatch"/> is told how many examples are done. For inputs
+    /// that share no prompt (a classifier over unrelated texts); <see cref="Score"/> is faster for samples of one problem.
+    /// </summary>
+    public IReadOnlyList<double[]> ScoreExamples(IReadOnlyList<VerifierExample> examples, int batchSize = 32, Action<int>? onBatch = null)
+    {
+        var result = new double[examples.Count][];
+        using var noGrad = no_grad();
+        // Similar lengths together: less padding to run through the model.
+        var order = Enumerable.Range(0, examples.Count).OrderBy(i => examples[i].Ids.Length).ToArray();
+        for (var start = 0; start < order.Length; start += batchSize)
+        {
+            var idx = order.Skip(start).Take(batchSize).ToArray();
+            using var scope = NewDisposeScope();
+            var (ids, positions, _, _) = Collate(idx.Select(i => examples[i]).ToArray());
+            var probs = Logits(ids, positions).sigmoid().to_type(ScalarType.Float64).data<double>().ToArray();
+            var s = (int)positions.shape[1];
+            for (var k = 0; k < idx.Length; k++)
+                result[idx[k]] = probs.Skip(k * s).Take(examples[idx[k]].Positions.Length).ToArray();
+            onBatch?.Invoke(Math.Min(order.Length, start + batchSize));
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// The part of each example after all but the last prompt token (right-padded with 0) and its positions
+    /// shifted to match; every example must start with <paramref name="promptIds"/>. Keeping the last prompt
+    /// token makes every position (an ORM on an empty solution reads it) land inside the batch.
+    /// </summary>
+    static (Tensor Ids, Tensor Positions) SharedPromptBatch(long[] promptIds, IReadOnlyList<VerifierExample> batch)
+    {
+        var offset = promptIds.Length - 1;
+        var t = batch.Max(e => e.Ids.Length) - offset;
+        var s = Math.Max(1, batch.Max(e => e.Positions.Length));
+        var ids = new long[batch.Count * t];
+        var positions = new long[batch.Count * s];
+        for (var b = 0; b < batch.Count; b++)
+        {
+            var e = batch[b];
+            Array.Copy(e.Ids, offset, ids, b * t, e.Ids.Length - offset);
+            for (var k = 0; k < e.Positions.Length; k++) positions[b * s + k] = e.Positions[k] - offset;
+        }
+        return (tensor(ids, [batch.Count, t]), tensor(positions, [batch.Count, s]));
+    }
+
+    /// <summary>
+    /// <see cref="Logits"/> for a batch that shares a prompt: the prompt (all but its last token) runs once
+    /// as a batch of one into a key-value cache that every row then continues from, so scoring N samples of
+    /// one problem costs one prompt plus N solutions instead of N prompts (a prompt is most of the bytes).
+    /// <paramref name="ids"/> and <paramref name="positions"/> are relative to the end of that prefix.
+    /// </summary>
+    Tensor LogitsAfterPrompt(long[] promptIds, Tensor ids, Tensor positions)
+    {
+        using var scope = NewDisposeScope();
+        if (promptIds.Length < 2) return Logits(ids, positions).MoveToOuterDisposeScope();
+        using var cache = body.NewCache(promptIds.Length - 1 + (int)ids.shape[1]);
+        body.Hidden(tensor(promptIds[..^1], [1, promptIds.Length - 1]), cache);
+        cache.ExpandBatch((int)ids.shape[0]);
+        var hidden = body.Hidden(ids, cache);
+        var index = positions.unsqueeze(-1).expand(positions.shape[0], positions.shape[1], hidden.shape[2]);
+        return head.forward(hidden.gather(1, index)).squeeze(-1).MoveToOuterDisposeScope();
     }
 
     /// <summary>Writes the body as an HF folder plus the head's weights and <c>verifier.json</c> (the kind).</summary>

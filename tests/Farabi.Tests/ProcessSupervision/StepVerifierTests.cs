@@ -10,7 +10,8 @@ public sealed class StepVerifierTests
     // The patched TorchSharp shim must be in place before the first torch call of this class.
     static StepVerifierTests() => Farabi.Native.GlibcxxCompat.EnsureLoadable();
 
-    static Gpt2LMHeadModel TinyBody(long seed = 1) => new(new SolutionGeneratorOptions { Layers = 1, Width = 16, Heads = 2, ContextLength = 256 }.ModelConfig(), seed);
+    static CausalLanguageModel TinyBody(long seed = 1, GeneratorArchitecture architecture = GeneratorArchitecture.Llama) =>
+        new SolutionGeneratorOptions { Architecture = architecture, Layers = 1, Width = 16, Heads = 2, ContextLength = 256 }.ModelConfig().CreateModel(seed);
 
     static readonly ArithmeticProblem Problem = new ArithmeticProblemGenerator(new() { MinSteps = 3, MaxSteps = 3, Digits = 1 }, 3).Next();
 
@@ -111,6 +112,51 @@ public sealed class StepVerifierTests
         // Batching and padding do not change a solution's scores.
         var alone = prm.Score(Problem.Prompt, [solutions[0]], Problem.Reference);
         for (var i = 0; i < alone[0].Length; i++) Assert.Equal(alone[0][i], p[0][i], 5);
+    }
+
+    [Fact]
+    public void Scores_through_the_shared_prompt_cache_equal_full_forward_scores()
+    {
+        string[] solutions = [Problem.Solution, "1+1=2\nanswer: 2\n", "7*3=21\n", ""];
+        foreach (var kind in new[] { VerifierKind.Process, VerifierKind.Outcome })
+        {
+            using var verifier = new StepVerifier(kind, TinyBody(seed: 5), seed: 3);
+            verifier.eval();
+            var scores = verifier.Score(Problem.Prompt, solutions, Problem.Reference, batchSize: 2);
+            using var noGrad = no_grad();
+            for (var i = 0; i < solutions.Length; i++)
+            {
+                var e = VerifierExample.From(kind, Problem.Prompt, solutions[i], StepChecker.Check(Problem.Reference, solutions[i]));
+                if (e.Positions.Length == 0) continue;
+                var (ids, positions, _, _) = StepVerifier.Collate([e]);
+                var full = verifier.Logits(ids, positions).sigmoid().to_type(ScalarType.Float64).data<double>().ToArray();
+                Assert.Equal(full.Length, scores[i].Length);
+                for (var s = 0; s < full.Length; s++) Assert.Equal(full[s], scores[i][s], 5);
+            }
+        }
+    }
+
+    [Fact]
+    public void Greedy_samples_equal_decoding_without_a_cache()
+    {
+        using var model = TinyBody(seed: 6);
+        model.eval();
+        var sampled = SolutionGenerator.Sample(model, Problem.Prompt, 2, 0, 10, seed: 1);
+        Assert.Equal(sampled[0], sampled[1]);
+        // Reference: argmax of a full forward over the whole text so far, one byte at a time.
+        using var noGrad = no_grad();
+        var ids = ByteTokens.Encode(Problem.Prompt).ToList();
+        var expected = new List<long>();
+        for (var t = 0; t < 10; t++)
+        {
+            using var scope = NewDisposeScope();
+            var next = model.Forward(tensor(ids.ToArray(), [1, ids.Count]))[0, -1].argmax().item<long>();
+            expected.Add(next);
+            ids.Add(next);
+            var text = ByteTokens.Decode(expected);
+            if (text.Split('\n').Any(l => l.Length > SolutionGenerator.MaxLineBytes) || text.Split('\n').SkipLast(1).Any(l => l.StartsWith("answer:"))) break;
+        }
+        Assert.Equal(ByteTokens.Decode(expected), sampled[0]);
     }
 
     [Fact]
