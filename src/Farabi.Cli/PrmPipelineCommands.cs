@@ -20,13 +20,18 @@ static partial class PrmCommands
     /// <summary>Sizes of a whole pipeline run.</summary>
     internal sealed record PipelineScale(SolutionGeneratorOptions Generator, SamplingPlan Sampling, VerifierTrainingOptions Verifier, int Resamples)
     {
-        /// <summary>The scale of <c>prm run</c> with no arguments (about 10–15 minutes on 2 cores).</summary>
+        static ArithmeticProblemOptions DemoProblems => new() { MinSteps = 1, MaxSteps = 2, Digits = 1, MaxValue = 20 };
+
+        /// <summary>The scale of <c>prm run</c> with no arguments (about 25 CPU-minutes with one libtorch thread).</summary>
         public static PipelineScale Default => new(new SolutionGeneratorOptions(), new SamplingPlan(), new VerifierTrainingOptions(), 200);
 
-        /// <summary>The <c>farabi demo</c> stage: a tiny generator, N up to 16, about 2 minutes on 2 cores.</summary>
+        /// <summary>
+        /// The <c>farabi demo</c> stage: a tiny generator, N up to 16, about 2 minutes on 2 cores. Its problems are
+        /// easier (1–2 calculations, values up to 20) so that a few hundred updates already yield some right steps.
+        /// </summary>
         public static PipelineScale Demo => new(
-            new SolutionGeneratorOptions { Width = 64, Steps = 150, BatchSize = 8 },
-            new SamplingPlan { TrainProblems = 40, TrainSamples = 8, TestProblems = 24, TestSamples = 16 },
+            new SolutionGeneratorOptions { Width = 64, Steps = 300, BatchSize = 8, Problems = DemoProblems },
+            new SamplingPlan { TrainProblems = 40, TrainSamples = 8, TestProblems = 24, TestSamples = 16, Problems = DemoProblems },
             new VerifierTrainingOptions { Steps = 60, BatchSize = 8 },
             100);
     }

@@ -58,7 +58,7 @@ public sealed record SamplingPlan
     /// <summary>Samples per training problem.</summary>
     public int TrainSamples { get; init; } = 8;
     /// <summary>Held-out problems for best-of-N.</summary>
-    public int TestProblems { get; init; } = 100;
+    public int TestProblems { get; init; } = 150;
     /// <summary>Samples per held-out problem (N_max).</summary>
     public int TestSamples { get; init; } = 64;
     /// <summary>Sampling temperature.</summary>
@@ -66,7 +66,7 @@ public sealed record SamplingPlan
     /// <summary>Most bytes per solution.</summary>
     public int MaxNewTokens { get; init; } = 100;
     /// <summary>The problems (should match the generator's training distribution).</summary>
-    public ArithmeticProblemOptions Problems { get; init; } = new() { MinSteps = 2, MaxSteps = 3, Digits = 1 };
+    public ArithmeticProblemOptions Problems { get; init; } = SolutionGeneratorOptions.DefaultProblems;
     /// <summary>Seed of problems and draws; a seed unlike the generator's keeps the problems unseen in training.</summary>
     public int Seed { get; init; } = 1000;
 }
