@@ -29,5 +29,6 @@ static class Verbs
         yield return PrmCommands.Create();
         yield return ClipVerbs.Create();
         yield return W2sCommands.Create();
+        yield return TowersCommands.Create();
     }
 }

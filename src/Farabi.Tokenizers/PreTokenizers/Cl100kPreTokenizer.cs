@@ -17,7 +17,7 @@ sealed class Cl100kPreTokenizer : PreTokenizer
         var c = text[start];
         if (c == '\'')
         {
-            var contraction = ContractionEnd(text, start);
+            var contraction = CaseInsensitiveContractionEnd(text, start);
             if (contraction > 0) return contraction;
         }
         var k = Classify(text, start, out var w);
@@ -56,7 +56,7 @@ sealed class Cl100kPreTokenizer : PreTokenizer
     }
 
     /// <summary><c>'(?i:[sdmt]|ll|ve|re)</c>; 0 when none starts at <paramref name="start"/>.</summary>
-    internal static int ContractionEnd(ReadOnlySpan<char> text, int start)
+    internal static int CaseInsensitiveContractionEnd(ReadOnlySpan<char> text, int start)
     {
         if (start + 1 >= text.Length) return 0;
         var d = FoldAscii(text[start + 1]);

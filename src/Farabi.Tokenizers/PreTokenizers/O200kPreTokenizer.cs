@@ -158,7 +158,7 @@ sealed class O200kPreTokenizer : PreTokenizer
     {
         if (end < text.Length && text[end] == '\'')
         {
-            var c = Cl100kPreTokenizer.ContractionEnd(text, end);
+            var c = Cl100kPreTokenizer.CaseInsensitiveContractionEnd(text, end);
             if (c > 0) return c;
         }
         return end;
