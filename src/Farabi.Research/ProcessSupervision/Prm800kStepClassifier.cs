@@ -98,6 +98,32 @@ public static class Prm800kStepClassifier
         return verifier;
     }
 
+    /// <summary>
+    /// The text a frozen sentence encoder embeds for one rated step: the step, the step before it, then the
+    /// problem, each cut to <paramref name="maxChars"/> characters. The step comes first because the encoder
+    /// cuts long inputs at the end (MiniLM keeps 256 word pieces), and the step is what is being judged.
+    /// </summary>
+    public static string ProbeText(Prm800kStepRating rating, int maxChars = 600)
+    {
+        static string Cut(string s, int n) => s.Length <= n ? s : s[..n];
+        var previous = rating.PriorSteps.Count > 0 ? rating.PriorSteps[^1] : "";
+        return Cut(rating.Step, maxChars) + "\n" + Cut(previous, maxChars / 2) + "\n" + Cut(rating.Problem, maxChars / 2);
+    }
+
+    /// <summary>
+    /// Fits a logistic-regression probe (<see cref="Clip.LinearProbe"/>) on frozen embeddings of the training
+    /// steps and returns the probability of "correct" for each test embedding.
+    /// </summary>
+    public static double[] ProbeScores(float[][] train, IReadOnlyList<bool> trainPositive, float[][] test, int steps = 300, double weightDecay = 1e-3, long seed = 0)
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var d = train[0].Length;
+        var x = TorchSharp.torch.tensor(train.SelectMany(v => v).ToArray(), [train.Length, d]);
+        using var probe = Clip.LinearProbe.Fit(x, trainPositive.Select(p => p ? 1 : 0).ToArray(), 2, steps: steps, weightDecay: weightDecay, seed: seed);
+        var t = TorchSharp.torch.tensor(test.SelectMany(v => v).ToArray(), [test.Length, d]);
+        return probe.Logits(t).softmax(-1)[.., 1].to_type(TorchSharp.torch.ScalarType.Float64).data<double>().ToArray();
+    }
+
     /// <summary>The classifier's probability that each step is correct.</summary>
     public static double[] Score(StepVerifier classifier, IReadOnlyList<Prm800kStepRating> steps, Prm800kClassifierOptions options, Action<int>? onBatch = null)
     {

@@ -66,7 +66,7 @@ public sealed class PrmPipelineVerbTests : IDisposable
         File.WriteAllLines(Path.Combine(_dir, "train.jsonl"), lines);
         File.WriteAllLines(Path.Combine(_dir, "test.jsonl"), lines.Take(8));
         var (code, stdout, err) = Run("prm", "prm800k", "--train", Path.Combine(_dir, "train.jsonl"), "--test", Path.Combine(_dir, "test.jsonl"),
-            "--steps", "3", "--batch-size", "4", "--layers", "1", "--width", "16", "--neutral", "drop", "--out", Path.Combine(_dir, "p8k"));
+            "--encoder", "byte-lm", "--steps", "3", "--batch-size", "4", "--layers", "1", "--width", "16", "--neutral", "drop", "--out", Path.Combine(_dir, "p8k"));
         Assert.True(code == 0, err);
         Assert.Contains("step ROC-AUC", stdout);
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "p8k", "results.json")));
@@ -77,6 +77,13 @@ public sealed class PrmPipelineVerbTests : IDisposable
         Assert.Equal(0.5, r.GetProperty("test_positive_share").GetDouble());
         // The n-gram baseline sees "right" vs "oops" in training, so it separates the test steps perfectly.
         Assert.Equal(1.0, r.GetProperty("baselines").GetProperty("word_ngram_logistic_roc_auc").GetDouble());
+        // The frozen MiniLM probe: "right" and "oops" steps embed apart, so the probe separates them too.
+        (code, _, err) = Run("prm", "prm800k", "--train", Path.Combine(_dir, "train.jsonl"), "--test", Path.Combine(_dir, "test.jsonl"),
+            "--neutral", "drop", "--cache", Path.Combine(_dir, "cache"), "--out", Path.Combine(_dir, "p8k-minilm"));
+        Assert.True(code == 0, err);
+        using var minilm = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "p8k-minilm", "results.json")));
+        Assert.Contains("MiniLM", minilm.RootElement.GetProperty("encoder").GetString());
+        Assert.True(minilm.RootElement.GetProperty("roc_auc").GetDouble() > 0.9);
         (code, _, err) = Run("prm", "prm800k", "--train", Path.Combine(_dir, "nope.jsonl"), "--test", Path.Combine(_dir, "test.jsonl"));
         Assert.Equal(2, code);
         Assert.Contains("nope.jsonl", err);
