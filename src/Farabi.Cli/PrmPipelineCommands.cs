@@ -27,11 +27,12 @@ static partial class PrmCommands
 
         /// <summary>
         /// The <c>farabi demo</c> stage: a tiny generator, N up to 16, about 2 minutes on 2 cores. Its problems are
-        /// easier (1–2 calculations, values up to 20) so that a few hundred updates already yield some right steps.
+        /// easier (1–2 calculations, values up to 20) and it samples at T = 0.7, so that a tiny generator already
+        /// writes some right steps (at 300 updates it copied no operand right: every step label was −1).
         /// </summary>
         public static PipelineScale Demo => new(
-            new SolutionGeneratorOptions { Width = 64, Steps = 300, BatchSize = 8, Problems = DemoProblems },
-            new SamplingPlan { TrainProblems = 40, TrainSamples = 8, TestProblems = 24, TestSamples = 16, Problems = DemoProblems },
+            new SolutionGeneratorOptions { Width = 64, Steps = 900, BatchSize = 8, Problems = DemoProblems },
+            new SamplingPlan { TrainProblems = 40, TrainSamples = 8, TestProblems = 24, TestSamples = 16, Temperature = 0.7, Problems = DemoProblems },
             new VerifierTrainingOptions { Steps = 60, BatchSize = 8 },
             100);
     }
@@ -167,11 +168,12 @@ static partial class PrmCommands
         var corrupt = DoubleOption("--corrupt-share", d.CorruptShare, "Share of training solutions with one deliberate mistake (0..1).");
         var problemOptions = new ProblemOptionSet(d.Problems, "");
         var arch = ArchOption();
+        var init = new Option<string?>("--init") { Description = "Go on training this generator (a train-generator run or model folder) instead of a fresh one; its size wins over --layers/--width/--heads/--arch." };
         var seed = IntOption("--seed", d.Seed, "Seed of weights and problems.");
         var output = OutOption("prm-train-generator");
         var threads = ThreadsOption();
         var cmd = new Command("train-generator", "Train the byte-level generator GPT on generated problems (a share with realistic mistakes).")
-            { steps, batch, layers, width, heads, lr, corrupt, arch, seed, output, threads };
+            { steps, batch, layers, width, heads, lr, corrupt, arch, init, seed, output, threads };
         foreach (var o in problemOptions.All) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
@@ -187,7 +189,8 @@ static partial class PrmCommands
                 Problems = problemOptions.Resolve(parse, d.Problems), Seed = parse.GetValue(seed), Architecture = ParseArch(parse.GetValue(arch)!),
             };
             var run = RunFolder.Create("prm-train-generator", parse.GetValue(output));
-            var (_, markdown) = TrainGeneratorIn(run, options, parse.InvocationConfiguration.Output);
+            var initDir = parse.GetValue(init) is { } i ? ResolveFolder(i, "generator", CausalLanguageModel.WeightsFileName, "--init") : null;
+            var (_, markdown) = TrainGeneratorIn(run, options, parse.InvocationConfiguration.Output, initDir);
             run.WriteReport(markdown);
             return 0;
         });
@@ -195,11 +198,18 @@ static partial class PrmCommands
     }
 
     /// <summary>Trains and saves the generator in <c>run/generator/</c>; returns its folder and a report section.</summary>
-    static (string ModelDir, string Markdown) TrainGeneratorIn(RunFolder run, SolutionGeneratorOptions options, TextWriter stdout)
+    static (string ModelDir, string Markdown) TrainGeneratorIn(RunFolder run, SolutionGeneratorOptions options, TextWriter stdout, string? initDir = null)
     {
+        var init = initDir == null ? null : CausalLanguageModel.Load(initDir);
+        if (init != null)
+        {
+            // Report the size actually trained, which is the loaded model's.
+            var c = init.Config;
+            options = options with { Layers = c.NumLayers, Width = c.HiddenWidth, Architecture = init is Gpt2LMHeadModel ? GeneratorArchitecture.Gpt2 : GeneratorArchitecture.Llama };
+        }
         run.WriteConfig(new
         {
-            verb = "prm train-generator", arch = ArchName(options.Architecture), steps = options.Steps, batch_size = options.BatchSize, layers = options.Layers, width = options.Width,
+            verb = "prm train-generator", init = initDir, arch = ArchName(options.Architecture), steps = options.Steps, batch_size = options.BatchSize, layers = options.Layers, width = options.Width,
             heads = options.Heads, context = options.ContextLength, lr = options.LearningRate, corrupt_share = options.CorruptShare,
             problem_steps = $"{options.Problems.MinSteps}..{options.Problems.MaxSteps}", digits = options.Problems.Digits,
             max_factor = options.Problems.MaxFactor, max_value = options.Problems.MaxValue, seed = options.Seed,
@@ -213,7 +223,7 @@ static partial class PrmCommands
                 losses.Add(loss);
                 if (step % 10 == 0 || step == options.Steps - 1) run.AppendMetrics(new { step, loss, lr });
                 progress.Report(step + 1, $"loss {loss:F3}");
-            });
+            }, init);
         }
         var dir = run.File("generator");
         model.SaveHf(dir);
@@ -225,7 +235,7 @@ static partial class PrmCommands
         model.Dispose();
         stdout.WriteLine($"generator: {dir}");
         stdout.WriteLine($"final loss {finalLoss:F3} (mean of last 20 updates), greedy solutions right on {right}/{probe.Count} unseen problems");
-        var md = $"## Generator\n\nByte-level {(options.Architecture == GeneratorArchitecture.Gpt2 ? "GPT-2" : "LLaMA")} ({options.Layers} layers, width {options.Width}), {options.Steps} updates of {options.BatchSize} problems, " +
+        var md = $"## Generator\n\n{(initDir == null ? "" : $"Continues `{initDir}`. ")}Byte-level {(options.Architecture == GeneratorArchitecture.Gpt2 ? "GPT-2" : "LLaMA")} ({options.Layers} layers, width {options.Width}), {options.Steps} updates of {options.BatchSize} problems, " +
                  $"{options.CorruptShare:P0} of training solutions corrupted. Final solution loss {finalLoss:F3} nats/byte; greedy solutions right on " +
                  $"{right}/{probe.Count} unseen problems. Model: `{Path.GetRelativePath(run.Path, dir)}/`.\n";
         return (dir, md);

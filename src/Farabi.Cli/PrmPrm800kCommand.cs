@@ -89,11 +89,13 @@ static partial class PrmCommands
         static double? Finite(double x) => double.IsFinite(x) ? x : null;
 
         // Baselines first: they take seconds and say what "better than trivial" means here.
-        var lengthAuc = VerifierEvaluation.RankRocAuc(testSet.Select(x => (double)Encoding.UTF8.GetByteCount(x.Rating.Step)).ToArray(), labels);
+        // The length baseline's direction (longer or shorter = correct) is read off the training steps, not the test steps.
+        static double Length(Prm800kStepRating r) => Encoding.UTF8.GetByteCount(r.Step);
+        var longerIsCorrect = VerifierEvaluation.RankRocAuc(trainSet.Select(x => Length(x.Rating)).ToArray(), trainSet.Select(x => x.Positive).ToArray()) >= 0.5;
+        var lengthAuc = VerifierEvaluation.RankRocAuc(testSet.Select(x => longerIsCorrect ? Length(x.Rating) : -Length(x.Rating)).ToArray(), labels);
         double NgramAuc(IReadOnlyList<(Prm800kStepRating Rating, bool Positive)> data)
         {
-            var ngram = new HashedNgramClassifier();
-            ngram.Train(data.Select(x => (ngram.Features(x.Rating), x.Positive)).ToArray(), seed: seed);
+            var ngram = HashedNgramClassifier.FitWithValidation(data, seed);
             return VerifierEvaluation.RankRocAuc(testSet.Select(x => ngram.Predict(ngram.Features(x.Rating))).ToArray(), labels);
         }
         var ngramAuc = NgramAuc(trainSet);
@@ -151,13 +153,13 @@ static partial class PrmCommands
             majority_class_accuracy = Math.Max(positiveShare, 1 - positiveShare), final_train_loss = finalLoss, minutes,
             baselines = new
             {
-                class_prior_roc_auc = 0.5, step_length_roc_auc = Finite(lengthAuc), word_ngram_logistic_roc_auc = Finite(ngramAuc),
+                class_prior_roc_auc = 0.5, step_length_roc_auc = Finite(lengthAuc), step_length_direction = longerIsCorrect ? "longer is correct" : "shorter is correct", word_ngram_logistic_roc_auc = Finite(ngramAuc),
                 word_ngram_logistic_all_train_roc_auc = Finite(ngramAllAuc), all_train_steps_rated = allTrain.Count,
             },
         });
         var table = new TextTable("classifier", "trained on", "step ROC-AUC", "accuracy");
         table.Add("class prior (one score for all)", "-", "0.500", F3(Math.Max(positiveShare, 1 - positiveShare)));
-        table.Add("step length in bytes (longer = correct)", "-", F3(lengthAuc), "-");
+        table.Add($"step length in bytes ({(longerIsCorrect ? "longer" : "shorter")} = correct, direction from the training steps)", trainSet.Count, F3(lengthAuc), "-");
         table.Add("hashed word n-gram logistic regression", trainSet.Count, F3(ngramAuc), "-");
         if (trainSet.Count != allTrain.Count) table.Add("hashed word n-gram logistic regression", allTrain.Count, F3(ngramAllAuc), "-");
         table.Add(encoderName, trainSet.Count, F3(auc), F3(accuracy));

@@ -97,10 +97,13 @@ public sealed record SolutionGeneratorOptions
 /// </summary>
 public static class SolutionGenerator
 {
-    /// <summary>Trains a new generator; <paramref name="onStep"/> gets (step, loss, learning rate) after each update.</summary>
-    public static CausalLanguageModel Train(SolutionGeneratorOptions options, Action<int, double, double>? onStep = null)
+    /// <summary>
+    /// Trains a new generator, or goes on training <paramref name="init"/> (which is then returned; its size wins
+    /// over the options' layers and width); <paramref name="onStep"/> gets (step, loss, learning rate) after each update.
+    /// </summary>
+    public static CausalLanguageModel Train(SolutionGeneratorOptions options, Action<int, double, double>? onStep = null, CausalLanguageModel? init = null)
     {
-        var model = options.ModelConfig().CreateModel(options.Seed);
+        var model = init ?? options.ModelConfig().CreateModel(options.Seed);
         var problems = new ArithmeticProblemGenerator(options.Problems, options.Seed);
         var corruptor = new SolutionCorruptor(options.Seed + 1);
         var coin = new Random(options.Seed + 2);

@@ -22,6 +22,11 @@ public sealed class PrmPipelineVerbTests : IDisposable
         Assert.Equal(0, Run("prm", "train-generator", "--steps", "2", "--width", "16", "--heads", "2", "--batch-size", "2",
             "--problem-steps", "4", "--max-value", "50", "--out", D("gen")).Code);
         Assert.True(File.Exists(Path.Combine(D("gen"), "generator", "model.safetensors")));
+        // --init goes on from a trained generator, keeping its size even when other sizes are asked for.
+        var more = Run("prm", "train-generator", "--init", D("gen"), "--steps", "1", "--width", "32", "--batch-size", "2", "--out", D("gen2"));
+        Assert.True(more.Code == 0, more.Err);
+        Assert.Equal(File.ReadAllText(Path.Combine(D("gen"), "generator", "config.json")), File.ReadAllText(Path.Combine(D("gen2"), "generator", "config.json")));
+        Assert.NotEqual(File.ReadAllBytes(Path.Combine(D("gen"), "generator", "model.safetensors")), File.ReadAllBytes(Path.Combine(D("gen2"), "generator", "model.safetensors")));
         Assert.Equal(0, Run("prm", "sample", "--generator", D("gen"), "--train-problems", "2", "--train-samples", "2", "--test-problems", "2", "--n", "4", "--out", D("samples")).Code);
         var samples = Path.Combine(D("samples"), "samples.jsonl");
         Assert.Equal(4, File.ReadAllLines(samples).Length);
