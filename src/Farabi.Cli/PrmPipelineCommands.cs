@@ -22,7 +22,7 @@ static partial class PrmCommands
     {
         static ArithmeticProblemOptions DemoProblems => new() { MinSteps = 1, MaxSteps = 2, Digits = 1, MaxValue = 20 };
 
-        /// <summary>The scale of <c>prm run</c> with no arguments (about 25 CPU-minutes with one libtorch thread).</summary>
+        /// <summary>The scale of <c>prm run</c> with no arguments (about 15 CPU-minutes with one libtorch thread).</summary>
         public static PipelineScale Default => new(new SolutionGeneratorOptions(), new SamplingPlan(), new VerifierTrainingOptions(), 200);
 
         /// <summary>

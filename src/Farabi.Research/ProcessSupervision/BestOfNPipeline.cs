@@ -54,15 +54,15 @@ public sealed record ProblemSamples(string Id, string Split, string Statement, s
 public sealed record SamplingPlan
 {
     /// <summary>Problems whose samples train the verifiers.</summary>
-    public int TrainProblems { get; init; } = 200;
+    public int TrainProblems { get; init; } = 240;
     /// <summary>Samples per training problem.</summary>
     public int TrainSamples { get; init; } = 8;
     /// <summary>Held-out problems for best-of-N.</summary>
-    public int TestProblems { get; init; } = 150;
+    public int TestProblems { get; init; } = 128;
     /// <summary>Samples per held-out problem (N_max).</summary>
     public int TestSamples { get; init; } = 64;
     /// <summary>Sampling temperature.</summary>
-    public double Temperature { get; init; } = 1.0;
+    public double Temperature { get; init; } = 0.8;
     /// <summary>Most bytes per solution.</summary>
     public int MaxNewTokens { get; init; } = 100;
     /// <summary>The problems (should match the generator's training distribution).</summary>

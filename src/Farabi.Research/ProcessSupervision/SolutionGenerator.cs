@@ -52,7 +52,7 @@ public sealed record SolutionGeneratorOptions
     /// <summary>Learned positions: the longest prompt + solution (bytes).</summary>
     public int ContextLength { get; init; } = 512;
     /// <summary>Optimizer updates.</summary>
-    public int Steps { get; init; } = 2400;
+    public int Steps { get; init; } = 1600;
     /// <summary>Problems per update.</summary>
     public int BatchSize { get; init; } = 16;
     /// <summary>Peak learning rate (warm-up then cosine decay to a tenth).</summary>
