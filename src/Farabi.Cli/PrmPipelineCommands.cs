@@ -327,24 +327,34 @@ static partial class PrmCommands
         var batch = IntOption("--batch-size", d.BatchSize, "Solutions per update.");
         var lr = DoubleOption("--lr", d.LearningRate, "Peak learning rate.");
         var seed = IntOption("--seed", d.Seed, "Seed of the head and the batch order.");
+        var positiveWeight = DoubleOption("--positive-weight", d.PositiveWeight, "Loss weight of a correct step or solution relative to a wrong one (above 1 counters rare correct ones).");
+        var valProblems = IntOption("--val-problems", 0, "Train problems held back from training to measure a held-out ROC-AUC curve on (0: the curve uses the first 10 test problems).");
+        var evalEvery = IntOption("--eval-every", d.EvalEvery, "Measure the held-out ROC-AUC every this many updates (0: only at the end).");
         var output = OutOption("prm-train-verifier");
         var threads = ThreadsOption();
         var cmd = new Command("train-verifier", "Train a process (PRM) or outcome (ORM) reward model on the generator's labelled samples.")
-            { kind, samples, generator, steps, batch, lr, seed, output, threads };
+            { kind, samples, generator, steps, batch, lr, seed, positiveWeight, valProblems, evalEvery, output, threads };
         cmd.SetAction(parse =>
         {
             ApplyThreads(parse, threads);
             RequirePositive(parse.GetValue(steps), "--steps");
             RequirePositive(parse.GetValue(batch), "--batch-size");
+            if (parse.GetValue(positiveWeight) <= 0) throw new UserError($"--positive-weight must be above 0, not {parse.GetValue(positiveWeight)}.");
+            if (parse.GetValue(valProblems) < 0) throw new UserError($"--val-problems must be 0 or more, not {parse.GetValue(valProblems)}.");
+            if (parse.GetValue(evalEvery) < 0) throw new UserError($"--eval-every must be 0 or more, not {parse.GetValue(evalEvery)}.");
             var samplesPath = parse.GetValue(samples)!;
             if (!File.Exists(samplesPath)) throw new FileNotFoundException($"{samplesPath} does not exist.", samplesPath);
             var generatorDir = parse.GetValue(generator) is { } g
                 ? ResolveFolder(g, "generator", CausalLanguageModel.WeightsFileName, "--generator")
                 : GeneratorOfSamples(samplesPath);
-            var options = new VerifierTrainingOptions { Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr), Seed = parse.GetValue(seed) };
+            var options = new VerifierTrainingOptions
+            {
+                Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr), Seed = parse.GetValue(seed),
+                PositiveWeight = parse.GetValue(positiveWeight), EvalEvery = parse.GetValue(evalEvery),
+            };
             var k = parse.GetValue(kind) == "prm" ? VerifierKind.Process : VerifierKind.Outcome;
             var run = RunFolder.Create($"prm-train-{parse.GetValue(kind)}", parse.GetValue(output));
-            var (_, markdown) = TrainVerifierIn(run, k, samplesPath, ProblemSamples.ReadFile(samplesPath), generatorDir, options, parse.InvocationConfiguration.Output);
+            var (_, markdown) = TrainVerifierIn(run, k, samplesPath, ProblemSamples.ReadFile(samplesPath), generatorDir, options, parse.InvocationConfiguration.Output, parse.GetValue(valProblems));
             run.WriteReport(markdown);
             return 0;
         });
@@ -365,16 +375,33 @@ static partial class PrmCommands
 
     /// <summary>Trains a verifier from the generator's weights, saves it in <c>run/verifier/</c>; returns its folder and a report section.</summary>
     static (string VerifierDir, string Markdown) TrainVerifierIn(RunFolder run, VerifierKind kind, string samplesPath, IReadOnlyList<ProblemSamples> problems,
-        string generatorDir, VerifierTrainingOptions options, TextWriter stdout)
+        string generatorDir, VerifierTrainingOptions options, TextWriter stdout, int valProblems = 0)
     {
         var name = KindName(kind);
-        run.WriteConfig(new { verb = "prm train-verifier", kind = name, samples = Path.GetFullPath(samplesPath), generator = generatorDir, steps = options.Steps, batch_size = options.BatchSize, lr = options.LearningRate, seed = options.Seed });
-        var examples = BestOfNPipeline.Examples(kind, problems);
+        run.WriteConfig(new
+        {
+            verb = "prm train-verifier", kind = name, samples = Path.GetFullPath(samplesPath), generator = generatorDir, steps = options.Steps, batch_size = options.BatchSize,
+            lr = options.LearningRate, seed = options.Seed, positive_weight = options.PositiveWeight, val_problems = valProblems, eval_every = options.EvalEvery,
+        });
+        // The last valProblems train problems are held back; relabelled "test" so VerifierEvaluation scores them.
+        var trainProblems = problems.Where(p => p.Split == "train").ToArray();
+        if (valProblems >= trainProblems.Length && valProblems > 0) throw new UserError($"--val-problems {valProblems} leaves none of the {trainProblems.Length} train problems of {samplesPath} to train on.");
+        var validation = trainProblems.Skip(trainProblems.Length - valProblems).Select(p => p with { Split = "test" }).ToArray();
+        var curveProblems = valProblems > 0 ? validation : problems.Where(p => p.Split == "test").Take(10).ToArray();
+        var curveName = valProblems > 0 ? $"val_auc ({valProblems} held-back train problems)" : "heldout_auc (10 test problems)";
+        var examples = BestOfNPipeline.Examples(kind, trainProblems.Take(trainProblems.Length - valProblems));
         if (examples.Count == 0) throw new UserError($"{samplesPath} has no train problems to train the verifier on.");
         var targets = examples.Sum(e => e.Mask.Count(m => m));
         var positives = examples.Sum(e => e.Mask.Where((m, i) => m && e.Targets[i] > 0.5f).Count());
         using var verifier = new StepVerifier(kind, CausalLanguageModel.Load(generatorDir), options.Seed);
         var losses = new List<double>();
+        var curve = new List<(int Step, double Auc)>();
+        void Measure(int step)
+        {
+            var e = VerifierEvaluation.Of(verifier, curveProblems);
+            curve.Add((step, e.RocAuc));
+            run.AppendMetrics(new { step, curve_auc = double.IsFinite(e.RocAuc) ? e.RocAuc : (double?)null, curve_targets = e.Targets, curve_positives = e.Positives });
+        }
         using (var progress = new ProgressBar($"prm train-verifier {name}", options.Steps))
         {
             verifier.Train(examples, options, (step, loss, lr) =>
@@ -382,8 +409,9 @@ static partial class PrmCommands
                 losses.Add(loss);
                 if (step % 10 == 0 || step == options.Steps - 1) run.AppendMetrics(new { step, loss, lr });
                 progress.Report(step + 1, $"loss {loss:F3}");
-            });
+            }, Measure);
         }
+        if (options.EvalEvery > 0) Measure(options.Steps);
         var dir = run.File("verifier");
         verifier.Save(dir);
         // Held-out separation on a slice of the test problems (the full set is scored again by best-of-n).
@@ -393,12 +421,15 @@ static partial class PrmCommands
         run.AppendMetrics(new { heldout_targets = eval.Targets, heldout_positives = eval.Positives, heldout_auc = Finite(eval.RocAuc), heldout_accuracy = Finite(eval.Accuracy) });
         var finalLoss = losses.Skip(Math.Max(0, losses.Count - 20)).Average();
         var unit = kind == VerifierKind.Process ? "steps" : "solutions";
+        var curveText = curve.Count == 0 ? "" : $"ROC-AUC curve, {curveName}: " + string.Join(", ", curve.Select(c => $"{c.Step}: {F3(c.Auc)}"));
         stdout.WriteLine($"{name}: {dir}");
+        if (curveText.Length > 0) stdout.WriteLine(curveText);
         stdout.WriteLine($"trained on {examples.Count} solutions ({targets} labelled {unit}, {positives} correct); final loss {finalLoss:F3}; " +
                          $"held-out ROC-AUC {F3(eval.RocAuc)}, accuracy {F3(eval.Accuracy)} on {eval.Targets} {unit}");
         var md = $"## {name.ToUpperInvariant()}\n\nStarts from the generator; head on {(kind == VerifierKind.Process ? "each step's newline, BCE on step labels up to the first error" : "the final token, BCE on the outcome")}. " +
                  $"{options.Steps} updates of {options.BatchSize} solutions from {examples.Count} training samples ({targets} labelled {unit}, {positives} correct). " +
-                 $"Final loss {finalLoss:F3}. Held-out ({eval.Targets} {unit} of up to 10 test problems): ROC-AUC {F3(eval.RocAuc)}, accuracy {F3(eval.Accuracy)}.\n";
+                 $"Final loss {finalLoss:F3}. Held-out ({eval.Targets} {unit} of up to 10 test problems): ROC-AUC {F3(eval.RocAuc)}, accuracy {F3(eval.Accuracy)}.\n" +
+                 (curveText.Length > 0 ? $"\n{curveText}.\n" : "");
         return (dir, md);
     }
 
@@ -454,6 +485,11 @@ static partial class PrmCommands
         var json = SubsetResampling.ToResultsJson(curves);
         json["problems"] = test.Length;
         json["n_max"] = scored.Min(s => s.Count);
+        var (stepAuc, prmSolutionAuc, ormSolutionAuc) = BestOfNPipeline.HeldOutRocAuc(test, scored);
+        static JsonNode? Auc(double x) => double.IsFinite(x) ? JsonValue.Create(x) : null;
+        json["prm_step_auc"] = Auc(stepAuc);
+        json["prm_solution_auc"] = Auc(prmSolutionAuc);
+        json["orm_solution_auc"] = Auc(ormSolutionAuc);
         run.WriteJson("results.json", json);
 
         var ns = curves[0].N;
@@ -479,10 +515,12 @@ static partial class PrmCommands
         var order = At(SelectionMethods.PrmProduct) > At(SelectionMethods.Orm) && At(SelectionMethods.Orm) > At(SelectionMethods.Majority)
             ? "PRM > ORM > majority holds at N_max."
             : $"PRM > ORM > majority does not hold at N_max here (prm_prod {F1(At(SelectionMethods.PrmProduct))}, orm {F1(At(SelectionMethods.Orm))}, majority {F1(At(SelectionMethods.Majority))}).";
+        var aucLine = $"held-out ROC-AUC on all {test.Length} test problems' samples: PRM per step {F3(stepAuc)}, per solution (product) {F3(prmSolutionAuc)}; ORM per solution {F3(ormSolutionAuc)}";
         stdout.WriteLine(headline);
+        stdout.WriteLine(aucLine);
         stdout.Write(table.ToText());
         stdout.WriteLine(order);
-        var md = $"## Best-of-N\n\n{headline}. {order}\n\n% of held-out problems whose selected solution is right, mean over {resamples} random N-subsets of the {nMax} samples " +
+        var md = $"## Best-of-N\n\n{headline}. {order}\n\nThe verifiers' {aucLine}.\n\n% of held-out problems whose selected solution is right, mean over {resamples} random N-subsets of the {nMax} samples " +
                  $"(the paper's Figure 3 estimator; `oracle` = some sample is right). Paper (MATH, GPT-4 scale, N=1860): PRM 78.2%, ORM 72.4%, majority 69.6%.\n\n" +
                  $"{table.ToMarkdown()}\n![best-of-N](best_of_n.png)\n";
         return new BestOfNResult(curves, headline, md);

@@ -121,6 +121,41 @@ public static class BestOfNPipeline
         return result;
     }
 
+    /// <summary>
+    /// How well the scores of <see cref="Score"/> separate right from wrong on the held-out samples: the PRM per
+    /// labelled step (steps up to the first error), and per solution the PRM's product of step probabilities
+    /// and the ORM's probability against <see cref="SampledSolution.IsCorrect"/> (the comparison best-of-N makes).
+    /// <paramref name="scored"/> must be <see cref="Score"/>'s result for the <c>test</c> problems of <paramref name="problems"/>.
+    /// </summary>
+    public static (double PrmStepAuc, double PrmSolutionAuc, double OrmSolutionAuc) HeldOutRocAuc(IEnumerable<ProblemSamples> problems, IReadOnlyList<IReadOnlyList<SampledSolution>> scored)
+    {
+        var test = problems.Where(p => p.Split == "test").ToArray();
+        if (test.Length != scored.Count) throw new ArgumentException($"{scored.Count} scored problems for {test.Length} test problems.");
+        var stepScores = new List<double>();
+        var stepLabels = new List<bool>();
+        var prmScores = new List<double>();
+        var ormScores = new List<double>();
+        var correct = new List<bool>();
+        for (var p = 0; p < test.Length; p++)
+        {
+            for (var i = 0; i < scored[p].Count; i++)
+            {
+                var s = scored[p][i];
+                var check = test[p].Checks[i];
+                for (var k = 0; k < check.Steps.Count; k++)
+                {
+                    if (!check.LabelMask[k]) continue;
+                    stepScores.Add(s.StepScores[k]);
+                    stepLabels.Add(check.StepLabels[k] == 1);
+                }
+                prmScores.Add(StepScoreAggregation.Product(s.StepScores));
+                ormScores.Add(s.OutcomeScore);
+                correct.Add(s.IsCorrect);
+            }
+        }
+        return (VerifierEvaluation.RankRocAuc(stepScores, stepLabels), VerifierEvaluation.RankRocAuc(prmScores, correct), VerifierEvaluation.RankRocAuc(ormScores, correct));
+    }
+
     /// <summary>Share of samples that are correct, and the share of problems with at least one correct sample (the oracle at N_max).</summary>
     public static (double SampleAccuracy, double Coverage) Accuracy(IEnumerable<ProblemSamples> problems)
     {

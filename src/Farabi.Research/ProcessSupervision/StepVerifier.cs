@@ -64,6 +64,13 @@ public sealed record VerifierTrainingOptions
     public double LearningRate { get; init; } = 1e-3;
     /// <summary>Seed of the head's weights and of the batch order.</summary>
     public int Seed { get; init; }
+    /// <summary>
+    /// Weight of a correct (target 1) entry in the loss relative to a wrong one. Correct steps and solutions
+    /// are the minority of a weak generator's samples, so 1 lets a verifier lean on "wrong"; above 1 evens that out.
+    /// </summary>
+    public double PositiveWeight { get; init; } = 1.0;
+    /// <summary>Call <see cref="StepVerifier.Train"/>'s evaluation callback every this many updates (0: never).</summary>
+    public int EvalEvery { get; init; }
 }
 
 /// <summary>
@@ -119,13 +126,16 @@ public sealed class StepVerifier : nn.Module
     /// <summary>
     /// Binary cross-entropy of <paramref name="logits"/> against 0/1 <paramref name="targets"/>, averaged over
     /// the entries where <paramref name="mask"/> is true; masked entries contribute nothing (not even a gradient).
+    /// Entries with target 1 weigh <paramref name="positiveWeight"/> times as much as those with target 0
+    /// (the average still divides by the number of masked-in entries).
     /// </summary>
-    public static Tensor MaskedLoss(Tensor logits, Tensor targets, Tensor mask)
+    public static Tensor MaskedLoss(Tensor logits, Tensor targets, Tensor mask, double positiveWeight = 1.0)
     {
         using var scope = NewDisposeScope();
         var m = mask.to_type(ScalarType.Float32);
         var losses = F.binary_cross_entropy_with_logits(logits, targets, reduction: nn.Reduction.None);
-        return ((losses * m).sum() / m.sum().clamp_min(1)).MoveToOuterDisposeScope();
+        var weights = positiveWeight == 1.0 ? m : m * (targets * (positiveWeight - 1) + 1);
+        return ((losses * weights).sum() / m.sum().clamp_min(1)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Pads a batch of examples: ids (right-padded with 0; causal attention keeps padding invisible to real tokens), positions, targets, mask.</summary>
@@ -148,21 +158,23 @@ public sealed class StepVerifier : nn.Module
         return (tensor(ids, [batch.Count, t]), tensor(positions, [batch.Count, s]), tensor(targets, [batch.Count, s]), tensor(mask, [batch.Count, s]));
     }
 
-    /// <summary>The masked loss of a batch of examples.</summary>
-    public Tensor Loss(IReadOnlyList<VerifierExample> batch)
+    /// <summary>The masked loss of a batch of examples (correct targets weighted by <paramref name="positiveWeight"/>).</summary>
+    public Tensor Loss(IReadOnlyList<VerifierExample> batch, double positiveWeight = 1.0)
     {
         using var scope = NewDisposeScope();
         var (ids, positions, targets, mask) = Collate(batch);
-        return MaskedLoss(Logits(ids, positions), targets, mask).MoveToOuterDisposeScope();
+        return MaskedLoss(Logits(ids, positions), targets, mask, positiveWeight).MoveToOuterDisposeScope();
     }
 
     /// <summary>
     /// Trains on <paramref name="examples"/> (examples with no masked-in target are dropped) for
     /// <see cref="VerifierTrainingOptions.Steps"/> updates of random batches; <paramref name="onStep"/> gets
-    /// (step, loss, learning rate).
+    /// (step, loss, learning rate); <paramref name="onEval"/> gets the number of updates done every
+    /// <see cref="VerifierTrainingOptions.EvalEvery"/> updates, with the verifier in eval mode (for a held-out curve).
     /// </summary>
-    public void Train(IReadOnlyList<VerifierExample> examples, VerifierTrainingOptions options, Action<int, double, double>? onStep = null)
+    public void Train(IReadOnlyList<VerifierExample> examples, VerifierTrainingOptions options, Action<int, double, double>? onStep = null, Action<int>? onEval = null)
     {
+        if (options.PositiveWeight <= 0) throw new ArgumentException($"the positive weight must be above 0, not {options.PositiveWeight}.");
         var usable = examples.Where(e => e.Mask.Any(m => m) && e.Ids.Length <= body.ContextLength).ToArray();
         if (usable.Length == 0) throw new ArgumentException("there are no verifier examples with a label to train on.");
         var schedule = new TrainerOptions
@@ -179,11 +191,17 @@ public sealed class StepVerifier : nn.Module
             var lr = LearningRateSchedule.At(step, schedule);
             using var scope = NewDisposeScope();
             optimizer.ZeroGrad();
-            using var loss = Loss(batch);
+            using var loss = Loss(batch, options.PositiveWeight);
             loss.backward();
             GradientClipping.ClipGlobalNorm(parameters(), 1.0);
             optimizer.Step(lr);
             onStep?.Invoke(step, loss.item<float>(), lr);
+            if (onEval is not null && options.EvalEvery > 0 && (step + 1) % options.EvalEvery == 0 && step + 1 < options.Steps)
+            {
+                eval();
+                onEval(step + 1);
+                train();
+            }
         }
         eval();
     }

@@ -78,6 +78,22 @@ public sealed class StepVerifierTests
     }
 
     [Fact]
+    public void Positive_weight_scales_only_correct_targets()
+    {
+        using var scope = NewDisposeScope();
+        var logits = tensor(new float[] { 0.3f, -1.2f, 2.0f }, [1, 3]);
+        var targets = tensor(new float[] { 1, 0, 1 }, [1, 3]);
+        var mask = tensor(new[] { true, true, false }, [1, 3]);
+        var plain = StepVerifier.MaskedLoss(logits, targets, mask).item<float>();
+        var weighted = StepVerifier.MaskedLoss(logits, targets, mask, positiveWeight: 3).item<float>();
+        var pos = Math.Log(1 + Math.Exp(-0.3));  // target 1 at logit 0.3
+        var neg = Math.Log(1 + Math.Exp(-1.2));  // target 0 at logit −1.2
+        Assert.Equal((pos + neg) / 2, plain, 5);
+        // The correct entry counts three times; the masked one (also correct) still not at all.
+        Assert.Equal((3 * pos + neg) / 2, weighted, 5);
+    }
+
+    [Fact]
     public void Prm_examples_mask_steps_after_the_first_error()
     {
         var wrong = Problem.Solution.Split('\n');
@@ -218,6 +234,27 @@ public sealed class StepVerifierTests
         Assert.Equal(0.5, VerifierEvaluation.RankRocAuc([0.5, 0.5, 0.5, 0.5], [false, true, false, true]));
         Assert.Equal(0.75, VerifierEvaluation.RankRocAuc([0.1, 0.4, 0.35, 0.8], [false, false, true, true]));
         Assert.True(double.IsNaN(VerifierEvaluation.RankRocAuc([0.1, 0.2], [true, true])));
+    }
+
+    [Fact]
+    public void Held_out_roc_auc_uses_labelled_steps_and_solution_outcomes()
+    {
+        var lines = Problem.Solution.Split('\n');
+        lines[0] = lines[0][..(lines[0].IndexOf('=') + 1)] + "999";
+        // A wrong answer too: a right answer after a wrong step still counts as a solved problem.
+        var answerLine = Array.FindIndex(lines, l => l.StartsWith("answer:"));
+        lines[answerLine] = "answer: 999";
+        var wrong = string.Join('\n', lines);
+        var p = new ProblemSamples("p", "test", Problem.Statement, Problem.Answer.ToString(System.Globalization.CultureInfo.InvariantCulture), Problem.Solution, [Problem.Solution, wrong]);
+        var steps = p.Checks[0].Steps.Count;
+        // Right steps score 0.9 and the wrong first step 0.1; later steps of the wrong sample (masked) score 0.95,
+        // which would spoil a perfect step ranking if they were counted.
+        var right = SampledSolution.FromCheck("p", Problem.Solution, p.CheckReference, Enumerable.Repeat(0.9, steps).ToArray(), outcomeScore: 0.2);
+        var bad = SampledSolution.FromCheck("p", wrong, p.CheckReference, [0.1, .. Enumerable.Repeat(0.95, steps - 1)], outcomeScore: 0.7);
+        var (stepAuc, prmSolutionAuc, ormSolutionAuc) = BestOfNPipeline.HeldOutRocAuc([p], [[right, bad]]);
+        Assert.Equal(1.0, stepAuc);
+        Assert.Equal(1.0, prmSolutionAuc);   // 0.9^k > 0.1 * 0.95^(k-1)
+        Assert.Equal(0.0, ormSolutionAuc);   // the ORM ranks the wrong one first
     }
 
     [Fact]
