@@ -442,10 +442,11 @@ static partial class PrmCommands
         var orm = new Option<string>("--orm") { Description = "The ORM: a train-verifier run folder or a verifier folder.", Required = true };
         var resamples = IntOption("--resamples", 200, "Random subsets per N for the curve's mean and 95% interval.");
         var seed = IntOption("--seed", 0, "Seed of the subsets.");
+        var likelihood = new Option<bool>("--likelihood-baseline") { Description = "Also report the ROC-AUC of the generator's own mean log-probability of each step (an untrained verifier; the generator named in the samples' config.json)." };
         var output = OutOption("prm-best-of-n");
         var threads = ThreadsOption();
         var cmd = new Command("best-of-n", "Score held-out samples with the PRM and ORM and plot % solved vs N for every selection method.")
-            { samples, prm, orm, resamples, seed, output, threads };
+            { samples, prm, orm, resamples, seed, likelihood, output, threads };
         cmd.SetAction(parse =>
         {
             ApplyThreads(parse, threads);
@@ -455,7 +456,8 @@ static partial class PrmCommands
             var prmDir = ResolveFolder(parse.GetValue(prm)!, "verifier", StepVerifier.InfoFileName, "--prm");
             var ormDir = ResolveFolder(parse.GetValue(orm)!, "verifier", StepVerifier.InfoFileName, "--orm");
             var run = RunFolder.Create("prm-best-of-n", parse.GetValue(output));
-            var result = BestOfNIn(run, samplesPath, ProblemSamples.ReadFile(samplesPath), prmDir, ormDir, parse.GetValue(resamples), parse.GetValue(seed), parse.InvocationConfiguration.Output);
+            var generatorDir = parse.GetValue(likelihood) ? GeneratorOfSamples(samplesPath) : null;
+            var result = BestOfNIn(run, samplesPath, ProblemSamples.ReadFile(samplesPath), prmDir, ormDir, parse.GetValue(resamples), parse.GetValue(seed), parse.InvocationConfiguration.Output, generatorDir);
             run.WriteReport("# prm best-of-n\n\n" + result.Markdown);
             return 0;
         });
@@ -466,9 +468,9 @@ static partial class PrmCommands
     internal sealed record BestOfNResult(IReadOnlyList<SelectionCurve> Curves, string Headline, string Markdown);
 
     /// <summary>Scores, resamples, writes results.json and best_of_n.png in <paramref name="run"/>.</summary>
-    static BestOfNResult BestOfNIn(RunFolder run, string samplesPath, IReadOnlyList<ProblemSamples> problems, string prmDir, string ormDir, int resamples, int seed, TextWriter stdout)
+    static BestOfNResult BestOfNIn(RunFolder run, string samplesPath, IReadOnlyList<ProblemSamples> problems, string prmDir, string ormDir, int resamples, int seed, TextWriter stdout, string? likelihoodGenerator = null)
     {
-        run.WriteConfig(new { verb = "prm best-of-n", samples = Path.GetFullPath(samplesPath), prm = prmDir, orm = ormDir, resamples, seed });
+        run.WriteConfig(new { verb = "prm best-of-n", samples = Path.GetFullPath(samplesPath), prm = prmDir, orm = ormDir, resamples, seed, likelihood_generator = likelihoodGenerator });
         var test = problems.Where(p => p.Split == "test").ToArray();
         if (test.Length == 0) throw new UserError($"{samplesPath} has no test problems to evaluate.");
         IReadOnlyList<IReadOnlyList<SampledSolution>> scored;
@@ -490,7 +492,6 @@ static partial class PrmCommands
         json["prm_step_auc"] = Auc(stepAuc);
         json["prm_solution_auc"] = Auc(prmSolutionAuc);
         json["orm_solution_auc"] = Auc(ormSolutionAuc);
-        run.WriteJson("results.json", json);
 
         var ns = curves[0].N;
         var plot = new LinePlot
@@ -516,6 +517,25 @@ static partial class PrmCommands
             ? "PRM > ORM > majority holds at N_max."
             : $"PRM > ORM > majority does not hold at N_max here (prm_prod {F1(At(SelectionMethods.PrmProduct))}, orm {F1(At(SelectionMethods.Orm))}, majority {F1(At(SelectionMethods.Majority))}).";
         var aucLine = $"held-out ROC-AUC on all {test.Length} test problems' samples: PRM per step {F3(stepAuc)}, per solution (product) {F3(prmSolutionAuc)}; ORM per solution {F3(ormSolutionAuc)}";
+        if (likelihoodGenerator is not null)
+        {
+            // The generator's mean log-probability per step, exponentiated into (0, 1] so the PRM's product rule applies.
+            using var generator = CausalLanguageModel.Load(likelihoodGenerator);
+            generator.eval();
+            var byLikelihood = new List<IReadOnlyList<SampledSolution>>();
+            using (var progress = new ProgressBar("prm best-of-n: generator likelihood", test.Length))
+                foreach (var p in test)
+                {
+                    var logp = SolutionGenerator.StepLogProbabilities(generator, p.Prompt, p.Samples, p.CheckReference);
+                    byLikelihood.Add(p.Samples.Select((t, i) => SampledSolution.FromCheck(p.Id, t, p.CheckReference, logp[i].Select(Math.Exp).ToArray(), 0)).ToArray());
+                    progress.Report(byLikelihood.Count);
+                }
+            var (likelihoodStepAuc, likelihoodSolutionAuc, _) = BestOfNPipeline.HeldOutRocAuc(test, byLikelihood);
+            json["likelihood_step_auc"] = Auc(likelihoodStepAuc);
+            json["likelihood_solution_auc"] = Auc(likelihoodSolutionAuc);
+            aucLine += $"; the generator's own step likelihood (untrained) per step {F3(likelihoodStepAuc)}, per solution (product) {F3(likelihoodSolutionAuc)}";
+        }
+        run.WriteJson("results.json", json);
         stdout.WriteLine(headline);
         stdout.WriteLine(aucLine);
         stdout.Write(table.ToText());

@@ -161,6 +161,47 @@ public static class SolutionGenerator
         return F.cross_entropy(logits.view(-1, logits.shape[^1]), tensor(y), ignore_index: -100).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// The generator's own confidence in each step: for every solution to <paramref name="prompt"/>, per step
+    /// (as <see cref="StepChecker"/> splits it, answer line included) the mean log-probability the model gives
+    /// the step's bytes, its newline included. An untrained verifier: how much of "is this step right" the
+    /// generator already knows. Solutions too long for the context get zeros.
+    /// </summary>
+    public static IReadOnlyList<double[]> StepLogProbabilities(CausalLanguageModel model, string prompt, IReadOnlyList<string> solutions, StepCheckReference reference)
+    {
+        var result = new double[solutions.Count][];
+        var texts = solutions.Select(s => prompt + s).ToArray();
+        var ids = texts.Select(ByteTokens.Encode).ToArray();
+        var usable = Enumerable.Range(0, solutions.Count).Where(i => ids[i].Length <= model.ContextLength).ToArray();
+        var checks = solutions.Select(s => StepChecker.Check(reference, s)).ToArray();
+        foreach (var i in Enumerable.Range(0, solutions.Count).Except(usable)) result[i] = new double[checks[i].Steps.Count];
+        if (usable.Length == 0) return result;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var length = usable.Max(i => ids[i].Length);
+        var x = new long[usable.Length * length];
+        for (var k = 0; k < usable.Length; k++) Array.Copy(ids[usable[k]], 0, x, k * length, ids[usable[k]].Length);
+        // logp[k, t] = log P(token t+1 | tokens ..t) of row k.
+        var logp = F.log_softmax(model.Forward(tensor(x, [usable.Length, length])), -1).to_type(ScalarType.Float64);
+        for (var k = 0; k < usable.Length; k++)
+        {
+            var i = usable[k];
+            var next = ids[i];
+            var targets = new long[length];
+            for (var t = 0; t + 1 < next.Length; t++) targets[t] = next[t + 1];
+            var rowLogp = logp[k].gather(1, tensor(targets, [length, 1])).squeeze(-1).data<double>().ToArray();
+            result[i] = checks[i].Steps.Select(step =>
+            {
+                var first = ByteTokens.Position(texts[i], prompt.Length + step.Start);
+                var last = Math.Min(ByteTokens.Position(texts[i], prompt.Length + step.End), next.Length - 1);
+                // Token t is predicted at t − 1.
+                var values = Enumerable.Range(first, last - first + 1).Where(t => t >= 1).Select(t => rowLogp[t - 1]).ToArray();
+                return values.Length == 0 ? 0.0 : values.Average();
+            }).ToArray();
+        }
+        return result;
+    }
+
     /// <summary>The longest line a sample may grow before it is cut (task steps are under 30 bytes).</summary>
     public const int MaxLineBytes = 40;
 

@@ -258,6 +258,27 @@ public sealed class StepVerifierTests
     }
 
     [Fact]
+    public void Step_log_probabilities_add_up_to_the_solution_log_likelihood()
+    {
+        using var model = TinyBody(seed: 4);
+        model.eval();
+        var shorter = string.Join('\n', Problem.Solution.Split('\n').Skip(1)); // a wrong sample of a different length
+        var logp = SolutionGenerator.StepLogProbabilities(model, Problem.Prompt, [Problem.Solution, shorter], Problem.Reference);
+        foreach (var (solution, steps) in new[] { (Problem.Solution, logp[0]), (shorter, logp[1]) })
+        {
+            var check = StepChecker.Check(Problem.Reference, solution);
+            Assert.Equal(check.Steps.Count, steps.Length);
+            // Each step's mean covers its bytes and its newline: weighted by byte counts they give the whole solution's log-likelihood.
+            var total = check.Steps.Select((st, k) => steps[k] * (Math.Min(st.End, solution.Length - 1) - st.Start + 1)).Sum();
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var nll = SolutionGenerator.SolutionLoss(model, [(Problem.Prompt, solution)]).item<float>() * solution.Length;
+            Assert.Equal(-nll, total, 2);
+            Assert.All(steps, v => Assert.True(v < 0));
+        }
+    }
+
+    [Fact]
     public void Samples_file_round_trips()
     {
         var path = Path.Combine(Path.GetTempPath(), "farabi-samples-" + Guid.NewGuid().ToString("N") + ".jsonl");
