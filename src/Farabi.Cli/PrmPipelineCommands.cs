@@ -22,7 +22,7 @@ static partial class PrmCommands
     {
         static ArithmeticProblemOptions DemoProblems => new() { MinSteps = 1, MaxSteps = 2, Digits = 1, MaxValue = 20 };
 
-        /// <summary>The scale of <c>prm run</c> with no arguments (about 15 CPU-minutes with one libtorch thread).</summary>
+        /// <summary>The scale of <c>prm run</c> with no arguments (about 25 CPU-minutes with one libtorch thread: the generator, 512 × 16 training and 192 × 64 test samples, 800 updates per verifier).</summary>
         public static PipelineScale Default => new(new SolutionGeneratorOptions(), new SamplingPlan(), new VerifierTrainingOptions(), 200);
 
         /// <summary>
@@ -534,6 +534,11 @@ static partial class PrmCommands
             json["likelihood_step_auc"] = Auc(likelihoodStepAuc);
             json["likelihood_solution_auc"] = Auc(likelihoodSolutionAuc);
             aucLine += $"; the generator's own step likelihood (untrained) per step {F3(likelihoodStepAuc)}, per solution (product) {F3(likelihoodSolutionAuc)}";
+            // Best-of-N by that likelihood (product over steps), beside the trained verifiers; not in the plot.
+            var productRule = SelectionMethods.Standard().First(m => m.Name == SelectionMethods.PrmProduct).Selector;
+            var c = SubsetResampling.Curves(byLikelihood, [("likelihood_prod", productRule)], new SubsetResamplingOptions { Resamples = resamples, Seed = seed })[0];
+            json["likelihood_prod"] = new JsonArray(c.PercentSolved.Select(x => (JsonNode)x).ToArray());
+            table.Add([c.Method, .. c.PercentSolved.Select(F1), $"{F1(c.Lower[quarter])}..{F1(c.Upper[quarter])} (N={ns[quarter]})"]);
         }
         run.WriteJson("results.json", json);
         stdout.WriteLine(headline);

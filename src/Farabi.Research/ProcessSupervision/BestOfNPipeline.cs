@@ -54,11 +54,11 @@ public sealed record ProblemSamples(string Id, string Split, string Statement, s
 public sealed record SamplingPlan
 {
     /// <summary>Problems whose samples train the verifiers.</summary>
-    public int TrainProblems { get; init; } = 240;
+    public int TrainProblems { get; init; } = 512;
     /// <summary>Samples per training problem.</summary>
-    public int TrainSamples { get; init; } = 8;
+    public int TrainSamples { get; init; } = 16;
     /// <summary>Held-out problems for best-of-N.</summary>
-    public int TestProblems { get; init; } = 128;
+    public int TestProblems { get; init; } = 192;
     /// <summary>Samples per held-out problem (N_max).</summary>
     public int TestSamples { get; init; } = 64;
     /// <summary>Sampling temperature.</summary>

@@ -57,7 +57,7 @@ public sealed record VerifierExample(long[] Ids, long[] Positions, float[] Targe
 public sealed record VerifierTrainingOptions
 {
     /// <summary>Optimizer updates.</summary>
-    public int Steps { get; init; } = 300;
+    public int Steps { get; init; } = 800;
     /// <summary>Solutions per update.</summary>
     public int BatchSize { get; init; } = 16;
     /// <summary>Peak learning rate (warm-up then cosine decay to a tenth).</summary>
