@@ -19,6 +19,7 @@ static partial class PrmCommands
     {
         var group = new Command("prm", "Process supervision: step-labelled data, process/outcome reward models, best-of-N.");
         group.Subcommands.Add(Data());
+        group.Subcommands.Add(Prm800k());
         foreach (var verb in PipelineVerbs()) group.Subcommands.Add(verb);
         return group;
     }

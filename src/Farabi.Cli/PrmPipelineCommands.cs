@@ -20,13 +20,19 @@ static partial class PrmCommands
     /// <summary>Sizes of a whole pipeline run.</summary>
     internal sealed record PipelineScale(SolutionGeneratorOptions Generator, SamplingPlan Sampling, VerifierTrainingOptions Verifier, int Resamples)
     {
-        /// <summary>The scale of <c>prm run</c> with no arguments (about 10–15 minutes on 2 cores).</summary>
+        static ArithmeticProblemOptions DemoProblems => new() { MinSteps = 1, MaxSteps = 2, Digits = 1, MaxValue = 20 };
+
+        /// <summary>The scale of <c>prm run</c> with no arguments (about 25 CPU-minutes with one libtorch thread: the generator, 512 × 16 training and 192 × 64 test samples, 800 updates per verifier).</summary>
         public static PipelineScale Default => new(new SolutionGeneratorOptions(), new SamplingPlan(), new VerifierTrainingOptions(), 200);
 
-        /// <summary>The <c>farabi demo</c> stage: a tiny generator, N up to 16, about 2 minutes on 2 cores.</summary>
+        /// <summary>
+        /// The <c>farabi demo</c> stage: a tiny generator, N up to 16, about 2 minutes on 2 cores. Its problems are
+        /// easier (1–2 calculations, values up to 20) and it samples at T = 0.7, so that a tiny generator already
+        /// writes some right steps (at 300 updates it copied no operand right: every step label was −1).
+        /// </summary>
         public static PipelineScale Demo => new(
-            new SolutionGeneratorOptions { Width = 64, Steps = 150, BatchSize = 8 },
-            new SamplingPlan { TrainProblems = 40, TrainSamples = 8, TestProblems = 24, TestSamples = 16 },
+            new SolutionGeneratorOptions { Width = 64, Steps = 900, BatchSize = 8, Problems = DemoProblems },
+            new SamplingPlan { TrainProblems = 40, TrainSamples = 8, TestProblems = 24, TestSamples = 16, Temperature = 0.7, Problems = DemoProblems },
             new VerifierTrainingOptions { Steps = 60, BatchSize = 8 },
             100);
     }
@@ -46,14 +52,89 @@ static partial class PrmCommands
     static Option<int> IntOption(string name, int value, string description) => new(name) { Description = description, DefaultValueFactory = _ => value };
     static Option<double> DoubleOption(string name, double value, string description) => new(name) { Description = description, DefaultValueFactory = _ => value };
 
-    static ArithmeticProblemOptions ProblemOptions(string steps, int digits)
+    /// <summary>
+    /// The difficulty options of the built-in problems (<c>--problem-steps</c>, <c>--digits</c>, <c>--max-factor</c>,
+    /// <c>--max-value</c>). Each is optional: what is not given comes from <see cref="Resolve"/>'s fallback
+    /// (the defaults, or for <c>prm sample</c> the task the generator was trained on).
+    /// </summary>
+    sealed class ProblemOptionSet
     {
-        var (min, max) = ParseSteps(steps);
-        if (min < 1 || max < min || max > 8) throw new UserError($"--problem-steps must lie within 1..8 with MIN <= MAX, not {steps}.");
-        if (digits is < 1 or > 4) throw new UserError($"--digits must be between 1 and 4, not {digits}.");
-        var o = new ArithmeticProblemOptions { MinSteps = min, MaxSteps = max, Digits = digits };
-        o.Validate();
+        public readonly Option<string?> Steps = new("--problem-steps") { Description = "Calculations per problem: N or MIN..MAX." };
+        public readonly Option<int?> Digits = new("--digits") { Description = "Digits of the amounts the problems state." };
+        public readonly Option<int?> MaxFactor = new("--max-factor") { Description = "Largest multiplier or divisor." };
+        public readonly Option<long?> MaxValue = new("--max-value") { Description = "Largest value any step may produce (smaller keeps the arithmetic within a small model's reach)." };
+
+        public ProblemOptionSet(ArithmeticProblemOptions shown, string fallbackNote)
+        {
+            Steps.Description += $" Default: {shown.MinSteps}..{shown.MaxSteps}{fallbackNote}.";
+            Digits.Description += $" Default: {shown.Digits}{fallbackNote}.";
+            MaxFactor.Description += $" Default: {shown.MaxFactor}{fallbackNote}.";
+            MaxValue.Description += $" Default: {shown.MaxValue}{fallbackNote}.";
+        }
+
+        public IEnumerable<Option> All => [Steps, Digits, MaxFactor, MaxValue];
+
+        /// <summary>The options given, the rest from <paramref name="fallback"/>; throws <see cref="UserError"/> naming a bad one.</summary>
+        public ArithmeticProblemOptions Resolve(ParseResult parse, ArithmeticProblemOptions fallback)
+        {
+            var o = fallback;
+            if (parse.GetValue(Steps) is { } steps)
+            {
+                var (min, max) = ParseSteps(steps);
+                if (min < 1 || max < min || max > 8) throw new UserError($"--problem-steps must lie within 1..8 with MIN <= MAX, not {steps}.");
+                o = o with { MinSteps = min, MaxSteps = max };
+            }
+            if (parse.GetValue(Digits) is { } digits)
+            {
+                if (digits is < 1 or > 4) throw new UserError($"--digits must be between 1 and 4, not {digits}.");
+                o = o with { Digits = digits };
+            }
+            if (parse.GetValue(MaxFactor) is { } factor)
+            {
+                if (factor is < 2 or > 99) throw new UserError($"--max-factor must be between 2 and 99, not {factor}.");
+                o = o with { MaxFactor = factor };
+            }
+            if (parse.GetValue(MaxValue) is { } value)
+            {
+                if (value < 10) throw new UserError($"--max-value must be at least 10, not {value}.");
+                o = o with { MaxValue = value };
+            }
+            try { o.Validate(); }
+            catch (ArgumentException e) { throw new UserError(e.Message); }
+            return o;
+        }
+    }
+
+    static Option<string> ArchOption()
+    {
+        var o = new Option<string>("--arch") { Description = "Transformer family: llama (rotary positions; learns to copy operands much sooner) or gpt2 (learned absolute positions).", DefaultValueFactory = _ => "llama" };
+        o.AcceptOnlyFromAmong("llama", "gpt2");
         return o;
+    }
+
+    static GeneratorArchitecture ParseArch(string name) => name == "gpt2" ? GeneratorArchitecture.Gpt2 : GeneratorArchitecture.Llama;
+    static string ArchName(GeneratorArchitecture a) => a == GeneratorArchitecture.Gpt2 ? "gpt2" : "llama";
+
+    /// <summary>The file in a generator folder naming the problems it was trained on, so sampling draws the same kind.</summary>
+    const string TaskFileName = "task.json";
+
+    static void WriteTask(string generatorDir, ArithmeticProblemOptions o) =>
+        Farabi.Tokenizers.AtomicFile.WriteText(Path.Combine(generatorDir, TaskFileName),
+            new JsonObject { ["min_steps"] = o.MinSteps, ["max_steps"] = o.MaxSteps, ["digits"] = o.Digits, ["max_factor"] = o.MaxFactor, ["max_value"] = o.MaxValue }
+                .ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
+
+    /// <summary>The problems a generator folder was trained on (its task.json), or null for a folder without one.</summary>
+    static ArithmeticProblemOptions? ReadTask(string generatorDir)
+    {
+        var path = Path.Combine(generatorDir, TaskFileName);
+        if (!File.Exists(path)) return null;
+        var node = JsonNode.Parse(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path} is empty.");
+        int Int(string key) => node[key]?.GetValue<int>() ?? throw new InvalidDataException($"{path}: missing \"{key}\".");
+        return new ArithmeticProblemOptions
+        {
+            MinSteps = Int("min_steps"), MaxSteps = Int("max_steps"), Digits = Int("digits"), MaxFactor = Int("max_factor"),
+            MaxValue = node["max_value"]?.GetValue<long>() ?? throw new InvalidDataException($"{path}: missing \"max_value\"."),
+        };
     }
 
     static void RequirePositive(int value, string option)
@@ -85,13 +166,15 @@ static partial class PrmCommands
         var heads = IntOption("--heads", d.Heads, "Attention heads.");
         var lr = DoubleOption("--lr", d.LearningRate, "Peak learning rate.");
         var corrupt = DoubleOption("--corrupt-share", d.CorruptShare, "Share of training solutions with one deliberate mistake (0..1).");
-        var problemSteps = new Option<string>("--problem-steps") { Description = "Calculations per problem: N or MIN..MAX.", DefaultValueFactory = _ => "2..3" };
-        var digits = IntOption("--digits", d.Problems.Digits, "Digits of the amounts the problems state.");
+        var problemOptions = new ProblemOptionSet(d.Problems, "");
+        var arch = ArchOption();
+        var init = new Option<string?>("--init") { Description = "Go on training this generator (a train-generator run or model folder) instead of a fresh one; its size wins over --layers/--width/--heads/--arch." };
         var seed = IntOption("--seed", d.Seed, "Seed of weights and problems.");
         var output = OutOption("prm-train-generator");
         var threads = ThreadsOption();
         var cmd = new Command("train-generator", "Train the byte-level generator GPT on generated problems (a share with realistic mistakes).")
-            { steps, batch, layers, width, heads, lr, corrupt, problemSteps, digits, seed, output, threads };
+            { steps, batch, layers, width, heads, lr, corrupt, arch, init, seed, output, threads };
+        foreach (var o in problemOptions.All) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             ApplyThreads(parse, threads);
@@ -103,10 +186,11 @@ static partial class PrmCommands
             {
                 Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), Layers = parse.GetValue(layers), Width = parse.GetValue(width),
                 Heads = parse.GetValue(heads), LearningRate = parse.GetValue(lr), CorruptShare = parse.GetValue(corrupt),
-                Problems = ProblemOptions(parse.GetValue(problemSteps)!, parse.GetValue(digits)), Seed = parse.GetValue(seed),
+                Problems = problemOptions.Resolve(parse, d.Problems), Seed = parse.GetValue(seed), Architecture = ParseArch(parse.GetValue(arch)!),
             };
             var run = RunFolder.Create("prm-train-generator", parse.GetValue(output));
-            var (_, markdown) = TrainGeneratorIn(run, options, parse.InvocationConfiguration.Output);
+            var initDir = parse.GetValue(init) is { } i ? ResolveFolder(i, "generator", CausalLanguageModel.WeightsFileName, "--init") : null;
+            var (_, markdown) = TrainGeneratorIn(run, options, parse.InvocationConfiguration.Output, initDir);
             run.WriteReport(markdown);
             return 0;
         });
@@ -114,16 +198,24 @@ static partial class PrmCommands
     }
 
     /// <summary>Trains and saves the generator in <c>run/generator/</c>; returns its folder and a report section.</summary>
-    static (string ModelDir, string Markdown) TrainGeneratorIn(RunFolder run, SolutionGeneratorOptions options, TextWriter stdout)
+    static (string ModelDir, string Markdown) TrainGeneratorIn(RunFolder run, SolutionGeneratorOptions options, TextWriter stdout, string? initDir = null)
     {
+        var init = initDir == null ? null : CausalLanguageModel.Load(initDir);
+        if (init != null)
+        {
+            // Report the size actually trained, which is the loaded model's.
+            var c = init.Config;
+            options = options with { Layers = c.NumLayers, Width = c.HiddenWidth, Architecture = init is Gpt2LMHeadModel ? GeneratorArchitecture.Gpt2 : GeneratorArchitecture.Llama };
+        }
         run.WriteConfig(new
         {
-            verb = "prm train-generator", steps = options.Steps, batch_size = options.BatchSize, layers = options.Layers, width = options.Width,
+            verb = "prm train-generator", init = initDir, arch = ArchName(options.Architecture), steps = options.Steps, batch_size = options.BatchSize, layers = options.Layers, width = options.Width,
             heads = options.Heads, context = options.ContextLength, lr = options.LearningRate, corrupt_share = options.CorruptShare,
-            problem_steps = $"{options.Problems.MinSteps}..{options.Problems.MaxSteps}", digits = options.Problems.Digits, seed = options.Seed,
+            problem_steps = $"{options.Problems.MinSteps}..{options.Problems.MaxSteps}", digits = options.Problems.Digits,
+            max_factor = options.Problems.MaxFactor, max_value = options.Problems.MaxValue, seed = options.Seed,
         });
         var losses = new List<double>();
-        Gpt2LMHeadModel model;
+        CausalLanguageModel model;
         using (var progress = new ProgressBar("prm train-generator", options.Steps))
         {
             model = SolutionGenerator.Train(options, (step, loss, lr) =>
@@ -131,10 +223,11 @@ static partial class PrmCommands
                 losses.Add(loss);
                 if (step % 10 == 0 || step == options.Steps - 1) run.AppendMetrics(new { step, loss, lr });
                 progress.Report(step + 1, $"loss {loss:F3}");
-            });
+            }, init);
         }
         var dir = run.File("generator");
         model.SaveHf(dir);
+        WriteTask(dir, options.Problems);
         // Greedy decoding on unseen problems: how often the model's most likely solution is right.
         var probe = new ArithmeticProblemGenerator(options.Problems, options.Seed + 7919).Generate(20);
         var right = probe.Count(p => StepChecker.Check(p.Reference, SolutionGenerator.Sample(model, p.Prompt, 1, 0, 80, 0)[0]).IsCorrect);
@@ -142,7 +235,7 @@ static partial class PrmCommands
         model.Dispose();
         stdout.WriteLine($"generator: {dir}");
         stdout.WriteLine($"final loss {finalLoss:F3} (mean of last 20 updates), greedy solutions right on {right}/{probe.Count} unseen problems");
-        var md = $"## Generator\n\nByte-level GPT-2 ({options.Layers} layers, width {options.Width}), {options.Steps} updates of {options.BatchSize} problems, " +
+        var md = $"## Generator\n\n{(initDir == null ? "" : $"Continues `{initDir}`. ")}Byte-level {(options.Architecture == GeneratorArchitecture.Gpt2 ? "GPT-2" : "LLaMA")} ({options.Layers} layers, width {options.Width}), {options.Steps} updates of {options.BatchSize} problems, " +
                  $"{options.CorruptShare:P0} of training solutions corrupted. Final solution loss {finalLoss:F3} nats/byte; greedy solutions right on " +
                  $"{right}/{probe.Count} unseen problems. Model: `{Path.GetRelativePath(run.Path, dir)}/`.\n";
         return (dir, md);
@@ -159,26 +252,26 @@ static partial class PrmCommands
         var testProblems = IntOption("--test-problems", d.TestProblems, "Held-out problems for best-of-N.");
         var n = IntOption("--n", d.TestSamples, "Samples per held-out problem (N_max).");
         var temperature = DoubleOption("--temperature", d.Temperature, "Sampling temperature.");
-        var problemSteps = new Option<string>("--problem-steps") { Description = "Calculations per problem: N or MIN..MAX.", DefaultValueFactory = _ => "2..3" };
-        var digits = IntOption("--digits", d.Problems.Digits, "Digits of the amounts the problems state.");
+        var problemOptions = new ProblemOptionSet(d.Problems, ", or what the generator was trained on");
         var seed = IntOption("--seed", d.Seed, "Seed of problems and draws (differ from the generator's to keep problems unseen).");
         var output = OutOption("prm-sample");
         var threads = ThreadsOption();
         var cmd = new Command("sample", "Sample N solutions per problem from the generator and write samples.jsonl (train and held-out test problems).")
-            { generator, trainProblems, trainSamples, testProblems, n, temperature, problemSteps, digits, seed, output, threads };
+            { generator, trainProblems, trainSamples, testProblems, n, temperature, seed, output, threads };
+        foreach (var o in problemOptions.All) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             ApplyThreads(parse, threads);
             foreach (var (o, name) in new[] { (trainProblems, "--train-problems"), (trainSamples, "--train-samples"), (testProblems, "--test-problems"), (n, "--n") })
                 RequirePositive(parse.GetValue(o), name);
             if (parse.GetValue(temperature) is < 0 or double.NaN) throw new UserError("--temperature must be 0 or more.");
+            var model = ResolveFolder(parse.GetValue(generator)!, "generator", CausalLanguageModel.WeightsFileName, "--generator");
             var plan = new SamplingPlan
             {
                 TrainProblems = parse.GetValue(trainProblems), TrainSamples = parse.GetValue(trainSamples), TestProblems = parse.GetValue(testProblems),
                 TestSamples = parse.GetValue(n), Temperature = parse.GetValue(temperature),
-                Problems = ProblemOptions(parse.GetValue(problemSteps)!, parse.GetValue(digits)), Seed = parse.GetValue(seed),
+                Problems = problemOptions.Resolve(parse, ReadTask(model) ?? d.Problems), Seed = parse.GetValue(seed),
             };
-            var model = ResolveFolder(parse.GetValue(generator)!, "generator", CausalLanguageModel.WeightsFileName, "--generator");
             var run = RunFolder.Create("prm-sample", parse.GetValue(output));
             var (_, markdown) = SampleIn(run, model, plan, parse.InvocationConfiguration.Output);
             run.WriteReport(markdown);
@@ -194,7 +287,8 @@ static partial class PrmCommands
         {
             verb = "prm sample", generator = generatorDir, train_problems = plan.TrainProblems, train_samples = plan.TrainSamples,
             test_problems = plan.TestProblems, n = plan.TestSamples, temperature = plan.Temperature, max_new_tokens = plan.MaxNewTokens,
-            problem_steps = $"{plan.Problems.MinSteps}..{plan.Problems.MaxSteps}", digits = plan.Problems.Digits, seed = plan.Seed,
+            problem_steps = $"{plan.Problems.MinSteps}..{plan.Problems.MaxSteps}", digits = plan.Problems.Digits,
+            max_factor = plan.Problems.MaxFactor, max_value = plan.Problems.MaxValue, seed = plan.Seed,
         });
         IReadOnlyList<ProblemSamples> problems;
         using (var model = CausalLanguageModel.Load(generatorDir))
@@ -233,24 +327,34 @@ static partial class PrmCommands
         var batch = IntOption("--batch-size", d.BatchSize, "Solutions per update.");
         var lr = DoubleOption("--lr", d.LearningRate, "Peak learning rate.");
         var seed = IntOption("--seed", d.Seed, "Seed of the head and the batch order.");
+        var positiveWeight = DoubleOption("--positive-weight", d.PositiveWeight, "Loss weight of a correct step or solution relative to a wrong one (above 1 counters rare correct ones).");
+        var valProblems = IntOption("--val-problems", 0, "Train problems held back from training to measure a held-out ROC-AUC curve on (0: the curve uses the first 10 test problems).");
+        var evalEvery = IntOption("--eval-every", d.EvalEvery, "Measure the held-out ROC-AUC every this many updates (0: only at the end).");
         var output = OutOption("prm-train-verifier");
         var threads = ThreadsOption();
         var cmd = new Command("train-verifier", "Train a process (PRM) or outcome (ORM) reward model on the generator's labelled samples.")
-            { kind, samples, generator, steps, batch, lr, seed, output, threads };
+            { kind, samples, generator, steps, batch, lr, seed, positiveWeight, valProblems, evalEvery, output, threads };
         cmd.SetAction(parse =>
         {
             ApplyThreads(parse, threads);
             RequirePositive(parse.GetValue(steps), "--steps");
             RequirePositive(parse.GetValue(batch), "--batch-size");
+            if (parse.GetValue(positiveWeight) <= 0) throw new UserError($"--positive-weight must be above 0, not {parse.GetValue(positiveWeight)}.");
+            if (parse.GetValue(valProblems) < 0) throw new UserError($"--val-problems must be 0 or more, not {parse.GetValue(valProblems)}.");
+            if (parse.GetValue(evalEvery) < 0) throw new UserError($"--eval-every must be 0 or more, not {parse.GetValue(evalEvery)}.");
             var samplesPath = parse.GetValue(samples)!;
             if (!File.Exists(samplesPath)) throw new FileNotFoundException($"{samplesPath} does not exist.", samplesPath);
             var generatorDir = parse.GetValue(generator) is { } g
                 ? ResolveFolder(g, "generator", CausalLanguageModel.WeightsFileName, "--generator")
                 : GeneratorOfSamples(samplesPath);
-            var options = new VerifierTrainingOptions { Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr), Seed = parse.GetValue(seed) };
+            var options = new VerifierTrainingOptions
+            {
+                Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr), Seed = parse.GetValue(seed),
+                PositiveWeight = parse.GetValue(positiveWeight), EvalEvery = parse.GetValue(evalEvery),
+            };
             var k = parse.GetValue(kind) == "prm" ? VerifierKind.Process : VerifierKind.Outcome;
             var run = RunFolder.Create($"prm-train-{parse.GetValue(kind)}", parse.GetValue(output));
-            var (_, markdown) = TrainVerifierIn(run, k, samplesPath, ProblemSamples.ReadFile(samplesPath), generatorDir, options, parse.InvocationConfiguration.Output);
+            var (_, markdown) = TrainVerifierIn(run, k, samplesPath, ProblemSamples.ReadFile(samplesPath), generatorDir, options, parse.InvocationConfiguration.Output, parse.GetValue(valProblems));
             run.WriteReport(markdown);
             return 0;
         });
@@ -271,16 +375,33 @@ static partial class PrmCommands
 
     /// <summary>Trains a verifier from the generator's weights, saves it in <c>run/verifier/</c>; returns its folder and a report section.</summary>
     static (string VerifierDir, string Markdown) TrainVerifierIn(RunFolder run, VerifierKind kind, string samplesPath, IReadOnlyList<ProblemSamples> problems,
-        string generatorDir, VerifierTrainingOptions options, TextWriter stdout)
+        string generatorDir, VerifierTrainingOptions options, TextWriter stdout, int valProblems = 0)
     {
         var name = KindName(kind);
-        run.WriteConfig(new { verb = "prm train-verifier", kind = name, samples = Path.GetFullPath(samplesPath), generator = generatorDir, steps = options.Steps, batch_size = options.BatchSize, lr = options.LearningRate, seed = options.Seed });
-        var examples = BestOfNPipeline.Examples(kind, problems);
+        run.WriteConfig(new
+        {
+            verb = "prm train-verifier", kind = name, samples = Path.GetFullPath(samplesPath), generator = generatorDir, steps = options.Steps, batch_size = options.BatchSize,
+            lr = options.LearningRate, seed = options.Seed, positive_weight = options.PositiveWeight, val_problems = valProblems, eval_every = options.EvalEvery,
+        });
+        // The last valProblems train problems are held back; relabelled "test" so VerifierEvaluation scores them.
+        var trainProblems = problems.Where(p => p.Split == "train").ToArray();
+        if (valProblems >= trainProblems.Length && valProblems > 0) throw new UserError($"--val-problems {valProblems} leaves none of the {trainProblems.Length} train problems of {samplesPath} to train on.");
+        var validation = trainProblems.Skip(trainProblems.Length - valProblems).Select(p => p with { Split = "test" }).ToArray();
+        var curveProblems = valProblems > 0 ? validation : problems.Where(p => p.Split == "test").Take(10).ToArray();
+        var curveName = valProblems > 0 ? $"val_auc ({valProblems} held-back train problems)" : "heldout_auc (10 test problems)";
+        var examples = BestOfNPipeline.Examples(kind, trainProblems.Take(trainProblems.Length - valProblems));
         if (examples.Count == 0) throw new UserError($"{samplesPath} has no train problems to train the verifier on.");
         var targets = examples.Sum(e => e.Mask.Count(m => m));
         var positives = examples.Sum(e => e.Mask.Where((m, i) => m && e.Targets[i] > 0.5f).Count());
         using var verifier = new StepVerifier(kind, CausalLanguageModel.Load(generatorDir), options.Seed);
         var losses = new List<double>();
+        var curve = new List<(int Step, double Auc)>();
+        void Measure(int step)
+        {
+            var e = VerifierEvaluation.Of(verifier, curveProblems);
+            curve.Add((step, e.RocAuc));
+            run.AppendMetrics(new { step, curve_auc = double.IsFinite(e.RocAuc) ? e.RocAuc : (double?)null, curve_targets = e.Targets, curve_positives = e.Positives });
+        }
         using (var progress = new ProgressBar($"prm train-verifier {name}", options.Steps))
         {
             verifier.Train(examples, options, (step, loss, lr) =>
@@ -288,8 +409,9 @@ static partial class PrmCommands
                 losses.Add(loss);
                 if (step % 10 == 0 || step == options.Steps - 1) run.AppendMetrics(new { step, loss, lr });
                 progress.Report(step + 1, $"loss {loss:F3}");
-            });
+            }, Measure);
         }
+        if (options.EvalEvery > 0) Measure(options.Steps);
         var dir = run.File("verifier");
         verifier.Save(dir);
         // Held-out separation on a slice of the test problems (the full set is scored again by best-of-n).
@@ -299,12 +421,15 @@ static partial class PrmCommands
         run.AppendMetrics(new { heldout_targets = eval.Targets, heldout_positives = eval.Positives, heldout_auc = Finite(eval.RocAuc), heldout_accuracy = Finite(eval.Accuracy) });
         var finalLoss = losses.Skip(Math.Max(0, losses.Count - 20)).Average();
         var unit = kind == VerifierKind.Process ? "steps" : "solutions";
+        var curveText = curve.Count == 0 ? "" : $"ROC-AUC curve, {curveName}: " + string.Join(", ", curve.Select(c => $"{c.Step}: {F3(c.Auc)}"));
         stdout.WriteLine($"{name}: {dir}");
+        if (curveText.Length > 0) stdout.WriteLine(curveText);
         stdout.WriteLine($"trained on {examples.Count} solutions ({targets} labelled {unit}, {positives} correct); final loss {finalLoss:F3}; " +
                          $"held-out ROC-AUC {F3(eval.RocAuc)}, accuracy {F3(eval.Accuracy)} on {eval.Targets} {unit}");
         var md = $"## {name.ToUpperInvariant()}\n\nStarts from the generator; head on {(kind == VerifierKind.Process ? "each step's newline, BCE on step labels up to the first error" : "the final token, BCE on the outcome")}. " +
                  $"{options.Steps} updates of {options.BatchSize} solutions from {examples.Count} training samples ({targets} labelled {unit}, {positives} correct). " +
-                 $"Final loss {finalLoss:F3}. Held-out ({eval.Targets} {unit} of up to 10 test problems): ROC-AUC {F3(eval.RocAuc)}, accuracy {F3(eval.Accuracy)}.\n";
+                 $"Final loss {finalLoss:F3}. Held-out ({eval.Targets} {unit} of up to 10 test problems): ROC-AUC {F3(eval.RocAuc)}, accuracy {F3(eval.Accuracy)}.\n" +
+                 (curveText.Length > 0 ? $"\n{curveText}.\n" : "");
         return (dir, md);
     }
 
@@ -317,10 +442,11 @@ static partial class PrmCommands
         var orm = new Option<string>("--orm") { Description = "The ORM: a train-verifier run folder or a verifier folder.", Required = true };
         var resamples = IntOption("--resamples", 200, "Random subsets per N for the curve's mean and 95% interval.");
         var seed = IntOption("--seed", 0, "Seed of the subsets.");
+        var likelihood = new Option<bool>("--likelihood-baseline") { Description = "Also report the ROC-AUC of the generator's own mean log-probability of each step (an untrained verifier; the generator named in the samples' config.json)." };
         var output = OutOption("prm-best-of-n");
         var threads = ThreadsOption();
         var cmd = new Command("best-of-n", "Score held-out samples with the PRM and ORM and plot % solved vs N for every selection method.")
-            { samples, prm, orm, resamples, seed, output, threads };
+            { samples, prm, orm, resamples, seed, likelihood, output, threads };
         cmd.SetAction(parse =>
         {
             ApplyThreads(parse, threads);
@@ -330,7 +456,8 @@ static partial class PrmCommands
             var prmDir = ResolveFolder(parse.GetValue(prm)!, "verifier", StepVerifier.InfoFileName, "--prm");
             var ormDir = ResolveFolder(parse.GetValue(orm)!, "verifier", StepVerifier.InfoFileName, "--orm");
             var run = RunFolder.Create("prm-best-of-n", parse.GetValue(output));
-            var result = BestOfNIn(run, samplesPath, ProblemSamples.ReadFile(samplesPath), prmDir, ormDir, parse.GetValue(resamples), parse.GetValue(seed), parse.InvocationConfiguration.Output);
+            var generatorDir = parse.GetValue(likelihood) ? GeneratorOfSamples(samplesPath) : null;
+            var result = BestOfNIn(run, samplesPath, ProblemSamples.ReadFile(samplesPath), prmDir, ormDir, parse.GetValue(resamples), parse.GetValue(seed), parse.InvocationConfiguration.Output, generatorDir);
             run.WriteReport("# prm best-of-n\n\n" + result.Markdown);
             return 0;
         });
@@ -341,9 +468,9 @@ static partial class PrmCommands
     internal sealed record BestOfNResult(IReadOnlyList<SelectionCurve> Curves, string Headline, string Markdown);
 
     /// <summary>Scores, resamples, writes results.json and best_of_n.png in <paramref name="run"/>.</summary>
-    static BestOfNResult BestOfNIn(RunFolder run, string samplesPath, IReadOnlyList<ProblemSamples> problems, string prmDir, string ormDir, int resamples, int seed, TextWriter stdout)
+    static BestOfNResult BestOfNIn(RunFolder run, string samplesPath, IReadOnlyList<ProblemSamples> problems, string prmDir, string ormDir, int resamples, int seed, TextWriter stdout, string? likelihoodGenerator = null)
     {
-        run.WriteConfig(new { verb = "prm best-of-n", samples = Path.GetFullPath(samplesPath), prm = prmDir, orm = ormDir, resamples, seed });
+        run.WriteConfig(new { verb = "prm best-of-n", samples = Path.GetFullPath(samplesPath), prm = prmDir, orm = ormDir, resamples, seed, likelihood_generator = likelihoodGenerator });
         var test = problems.Where(p => p.Split == "test").ToArray();
         if (test.Length == 0) throw new UserError($"{samplesPath} has no test problems to evaluate.");
         IReadOnlyList<IReadOnlyList<SampledSolution>> scored;
@@ -360,7 +487,11 @@ static partial class PrmCommands
         var json = SubsetResampling.ToResultsJson(curves);
         json["problems"] = test.Length;
         json["n_max"] = scored.Min(s => s.Count);
-        run.WriteJson("results.json", json);
+        var (stepAuc, prmSolutionAuc, ormSolutionAuc) = BestOfNPipeline.HeldOutRocAuc(test, scored);
+        static JsonNode? Auc(double x) => double.IsFinite(x) ? JsonValue.Create(x) : null;
+        json["prm_step_auc"] = Auc(stepAuc);
+        json["prm_solution_auc"] = Auc(prmSolutionAuc);
+        json["orm_solution_auc"] = Auc(ormSolutionAuc);
 
         var ns = curves[0].N;
         var plot = new LinePlot
@@ -385,10 +516,36 @@ static partial class PrmCommands
         var order = At(SelectionMethods.PrmProduct) > At(SelectionMethods.Orm) && At(SelectionMethods.Orm) > At(SelectionMethods.Majority)
             ? "PRM > ORM > majority holds at N_max."
             : $"PRM > ORM > majority does not hold at N_max here (prm_prod {F1(At(SelectionMethods.PrmProduct))}, orm {F1(At(SelectionMethods.Orm))}, majority {F1(At(SelectionMethods.Majority))}).";
+        var aucLine = $"held-out ROC-AUC on all {test.Length} test problems' samples: PRM per step {F3(stepAuc)}, per solution (product) {F3(prmSolutionAuc)}; ORM per solution {F3(ormSolutionAuc)}";
+        if (likelihoodGenerator is not null)
+        {
+            // The generator's mean log-probability per step, exponentiated into (0, 1] so the PRM's product rule applies.
+            using var generator = CausalLanguageModel.Load(likelihoodGenerator);
+            generator.eval();
+            var byLikelihood = new List<IReadOnlyList<SampledSolution>>();
+            using (var progress = new ProgressBar("prm best-of-n: generator likelihood", test.Length))
+                foreach (var p in test)
+                {
+                    var logp = SolutionGenerator.StepLogProbabilities(generator, p.Prompt, p.Samples, p.CheckReference);
+                    byLikelihood.Add(p.Samples.Select((t, i) => SampledSolution.FromCheck(p.Id, t, p.CheckReference, logp[i].Select(Math.Exp).ToArray(), 0)).ToArray());
+                    progress.Report(byLikelihood.Count);
+                }
+            var (likelihoodStepAuc, likelihoodSolutionAuc, _) = BestOfNPipeline.HeldOutRocAuc(test, byLikelihood);
+            json["likelihood_step_auc"] = Auc(likelihoodStepAuc);
+            json["likelihood_solution_auc"] = Auc(likelihoodSolutionAuc);
+            aucLine += $"; the generator's own step likelihood (untrained) per step {F3(likelihoodStepAuc)}, per solution (product) {F3(likelihoodSolutionAuc)}";
+            // Best-of-N by that likelihood (product over steps), beside the trained verifiers; not in the plot.
+            var productRule = SelectionMethods.Standard().First(m => m.Name == SelectionMethods.PrmProduct).Selector;
+            var c = SubsetResampling.Curves(byLikelihood, [("likelihood_prod", productRule)], new SubsetResamplingOptions { Resamples = resamples, Seed = seed })[0];
+            json["likelihood_prod"] = new JsonArray(c.PercentSolved.Select(x => (JsonNode)x).ToArray());
+            table.Add([c.Method, .. c.PercentSolved.Select(F1), $"{F1(c.Lower[quarter])}..{F1(c.Upper[quarter])} (N={ns[quarter]})"]);
+        }
+        run.WriteJson("results.json", json);
         stdout.WriteLine(headline);
+        stdout.WriteLine(aucLine);
         stdout.Write(table.ToText());
         stdout.WriteLine(order);
-        var md = $"## Best-of-N\n\n{headline}. {order}\n\n% of held-out problems whose selected solution is right, mean over {resamples} random N-subsets of the {nMax} samples " +
+        var md = $"## Best-of-N\n\n{headline}. {order}\n\nThe verifiers' {aucLine}.\n\n% of held-out problems whose selected solution is right, mean over {resamples} random N-subsets of the {nMax} samples " +
                  $"(the paper's Figure 3 estimator; `oracle` = some sample is right). Paper (MATH, GPT-4 scale, N=1860): PRM 78.2%, ORM 72.4%, majority 69.6%.\n\n" +
                  $"{table.ToMarkdown()}\n![best-of-N](best_of_n.png)\n";
         return new BestOfNResult(curves, headline, md);
@@ -406,12 +563,13 @@ static partial class PrmCommands
         var trainProblems = IntOption("--train-problems", PipelineScale.Default.Sampling.TrainProblems, "Problems whose samples train the verifiers.");
         var width = IntOption("--width", PipelineScale.Default.Generator.Width, "Generator (and verifier) width.");
         var batch = IntOption("--batch-size", PipelineScale.Default.Generator.BatchSize, "Problems per generator update (and solutions per verifier update).");
-        var problemSteps = new Option<string>("--problem-steps") { Description = "Calculations per problem: N or MIN..MAX.", DefaultValueFactory = _ => "2..3" };
-        var digits = IntOption("--digits", PipelineScale.Default.Generator.Problems.Digits, "Digits of the amounts the problems state.");
+        var problemOptions = new ProblemOptionSet(PipelineScale.Default.Generator.Problems, "");
+        var arch = ArchOption();
         var demo = new Option<bool>("--demo") { Description = "Use the ~2-minute demo scale (tiny model, N up to 16) instead of the defaults." };
         var threads = ThreadsOption();
         var cmd = new Command("run", "The whole pipeline at small scale: train generator, sample, train PRM and ORM, best-of-N curve.")
-            { n, testProblems, trainProblems, generatorSteps, verifierSteps, width, batch, problemSteps, digits, demo, output, threads };
+            { n, testProblems, trainProblems, generatorSteps, verifierSteps, width, batch, arch, demo, output, threads };
+        foreach (var o in problemOptions.All) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             ApplyThreads(parse, threads);
@@ -427,7 +585,7 @@ static partial class PrmCommands
                     Generator = scale.Generator with
                     {
                         Steps = parse.GetValue(generatorSteps), Width = parse.GetValue(width), BatchSize = parse.GetValue(batch),
-                        Problems = ProblemOptions(parse.GetValue(problemSteps)!, parse.GetValue(digits)),
+                        Problems = problemOptions.Resolve(parse, scale.Generator.Problems), Architecture = ParseArch(parse.GetValue(arch)!),
                     },
                     Sampling = scale.Sampling with { TestSamples = parse.GetValue(n), TestProblems = parse.GetValue(testProblems), TrainProblems = parse.GetValue(trainProblems) },
                     Verifier = scale.Verifier with { Steps = parse.GetValue(verifierSteps), BatchSize = parse.GetValue(batch) },

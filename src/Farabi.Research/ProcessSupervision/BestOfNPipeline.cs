@@ -54,19 +54,19 @@ public sealed record ProblemSamples(string Id, string Split, string Statement, s
 public sealed record SamplingPlan
 {
     /// <summary>Problems whose samples train the verifiers.</summary>
-    public int TrainProblems { get; init; } = 200;
+    public int TrainProblems { get; init; } = 512;
     /// <summary>Samples per training problem.</summary>
-    public int TrainSamples { get; init; } = 8;
+    public int TrainSamples { get; init; } = 16;
     /// <summary>Held-out problems for best-of-N.</summary>
-    public int TestProblems { get; init; } = 100;
+    public int TestProblems { get; init; } = 192;
     /// <summary>Samples per held-out problem (N_max).</summary>
     public int TestSamples { get; init; } = 64;
     /// <summary>Sampling temperature.</summary>
-    public double Temperature { get; init; } = 1.0;
+    public double Temperature { get; init; } = 0.8;
     /// <summary>Most bytes per solution.</summary>
     public int MaxNewTokens { get; init; } = 100;
     /// <summary>The problems (should match the generator's training distribution).</summary>
-    public ArithmeticProblemOptions Problems { get; init; } = new() { MinSteps = 2, MaxSteps = 3, Digits = 1 };
+    public ArithmeticProblemOptions Problems { get; init; } = SolutionGeneratorOptions.DefaultProblems;
     /// <summary>Seed of problems and draws; a seed unlike the generator's keeps the problems unseen in training.</summary>
     public int Seed { get; init; } = 1000;
 }
@@ -119,6 +119,41 @@ public static class BestOfNPipeline
             onProblem?.Invoke(result.Count);
         }
         return result;
+    }
+
+    /// <summary>
+    /// How well the scores of <see cref="Score"/> separate right from wrong on the held-out samples: the PRM per
+    /// labelled step (steps up to the first error), and per solution the PRM's product of step probabilities
+    /// and the ORM's probability against <see cref="SampledSolution.IsCorrect"/> (the comparison best-of-N makes).
+    /// <paramref name="scored"/> must be <see cref="Score"/>'s result for the <c>test</c> problems of <paramref name="problems"/>.
+    /// </summary>
+    public static (double PrmStepAuc, double PrmSolutionAuc, double OrmSolutionAuc) HeldOutRocAuc(IEnumerable<ProblemSamples> problems, IReadOnlyList<IReadOnlyList<SampledSolution>> scored)
+    {
+        var test = problems.Where(p => p.Split == "test").ToArray();
+        if (test.Length != scored.Count) throw new ArgumentException($"{scored.Count} scored problems for {test.Length} test problems.");
+        var stepScores = new List<double>();
+        var stepLabels = new List<bool>();
+        var prmScores = new List<double>();
+        var ormScores = new List<double>();
+        var correct = new List<bool>();
+        for (var p = 0; p < test.Length; p++)
+        {
+            for (var i = 0; i < scored[p].Count; i++)
+            {
+                var s = scored[p][i];
+                var check = test[p].Checks[i];
+                for (var k = 0; k < check.Steps.Count; k++)
+                {
+                    if (!check.LabelMask[k]) continue;
+                    stepScores.Add(s.StepScores[k]);
+                    stepLabels.Add(check.StepLabels[k] == 1);
+                }
+                prmScores.Add(StepScoreAggregation.Product(s.StepScores));
+                ormScores.Add(s.OutcomeScore);
+                correct.Add(s.IsCorrect);
+            }
+        }
+        return (VerifierEvaluation.RankRocAuc(stepScores, stepLabels), VerifierEvaluation.RankRocAuc(prmScores, correct), VerifierEvaluation.RankRocAuc(ormScores, correct));
     }
 
     /// <summary>Share of samples that are correct, and the share of problems with at least one correct sample (the oracle at N_max).</summary>

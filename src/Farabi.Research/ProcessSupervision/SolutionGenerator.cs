@@ -28,9 +28,21 @@ public static class ByteTokens
     public static int Position(string text, int charOffset) => Encoding.UTF8.GetByteCount(text.AsSpan(0, charOffset));
 }
 
+/// <summary>The transformer family of the generator (and of the verifiers that start from it).</summary>
+public enum GeneratorArchitecture
+{
+    /// <summary>LLaMA: rotary positions, RMSNorm, SwiGLU. Rotary (relative) positions let attention find "the
+    /// number after the word 'has'" wherever it sits, so copying operands from the statement is learned in far fewer updates.</summary>
+    Llama,
+    /// <summary>GPT-2: a learned table of absolute positions, each of which must be trained separately.</summary>
+    Gpt2,
+}
+
 /// <summary>Settings of the generator GPT and its training.</summary>
 public sealed record SolutionGeneratorOptions
 {
+    /// <summary>The transformer family.</summary>
+    public GeneratorArchitecture Architecture { get; init; } = GeneratorArchitecture.Llama;
     /// <summary>Transformer layers.</summary>
     public int Layers { get; init; } = 2;
     /// <summary>Model width.</summary>
@@ -40,7 +52,7 @@ public sealed record SolutionGeneratorOptions
     /// <summary>Learned positions: the longest prompt + solution (bytes).</summary>
     public int ContextLength { get; init; } = 512;
     /// <summary>Optimizer updates.</summary>
-    public int Steps { get; init; } = 600;
+    public int Steps { get; init; } = 1600;
     /// <summary>Problems per update.</summary>
     public int BatchSize { get; init; } = 16;
     /// <summary>Peak learning rate (warm-up then cosine decay to a tenth).</summary>
@@ -48,16 +60,33 @@ public sealed record SolutionGeneratorOptions
     /// <summary>Share of training solutions with one deliberate mistake carried forward, so the model learns to make realistic mistakes.</summary>
     public double CorruptShare { get; init; } = 0.2;
     /// <summary>The problems trained on.</summary>
-    public ArithmeticProblemOptions Problems { get; init; } = new() { MinSteps = 2, MaxSteps = 3, Digits = 1 };
+    public ArithmeticProblemOptions Problems { get; init; } = DefaultProblems;
+
+    /// <summary>
+    /// The built-in task at a difficulty this model size half-masters in a few thousand updates: 2–3
+    /// calculations on one-digit amounts, no value above 99 (larger products are where a 2-layer byte model
+    /// stays at chance), so sampled solutions are right often enough to select among and wrong at every step.
+    /// </summary>
+    public static ArithmeticProblemOptions DefaultProblems => new() { MinSteps = 2, MaxSteps = 3, Digits = 1, MaxValue = 99 };
     /// <summary>Seed of weights, problems and batches.</summary>
     public int Seed { get; init; }
 
-    /// <summary>The GPT-2 config of the model (byte vocabulary, no dropout: the data is unlimited).</summary>
-    public Gpt2Config ModelConfig() => new Gpt2Config
+    /// <summary>The config of the model (byte vocabulary, no dropout: the data is unlimited).</summary>
+    public CausalLanguageModelConfig ModelConfig() => Architecture switch
     {
-        VocabSize = ByteTokens.VocabSize, NPositions = ContextLength, NEmbd = Width, NLayer = Layers, NHead = Heads,
-        ResidPdrop = 0, EmbdPdrop = 0, AttnPdrop = 0, BosTokenId = null, EosTokenId = null,
-    }.Validate();
+        GeneratorArchitecture.Gpt2 => new Gpt2Config
+        {
+            VocabSize = ByteTokens.VocabSize, NPositions = ContextLength, NEmbd = Width, NLayer = Layers, NHead = Heads,
+            ResidPdrop = 0, EmbdPdrop = 0, AttnPdrop = 0, BosTokenId = null, EosTokenId = null,
+        }.Validate(),
+        // SwiGLU's three matrices of 8/3 the width hold as many weights as GPT-2's two of 4x.
+        _ => new LlamaConfig
+        {
+            VocabSize = ByteTokens.VocabSize, HiddenSize = Width, IntermediateSize = (8 * Width / 3 + 7) / 8 * 8, NumHiddenLayers = Layers,
+            NumAttentionHeads = Heads, NumKeyValueHeads = Heads, MaxPositionEmbeddings = ContextLength, RmsNormEps = 1e-5,
+            BosTokenId = null, EosTokenId = null,
+        }.Validate(),
+    };
 }
 
 /// <summary>
@@ -68,10 +97,13 @@ public sealed record SolutionGeneratorOptions
 /// </summary>
 public static class SolutionGenerator
 {
-    /// <summary>Trains a new generator; <paramref name="onStep"/> gets (step, loss, learning rate) after each update.</summary>
-    public static Gpt2LMHeadModel Train(SolutionGeneratorOptions options, Action<int, double, double>? onStep = null)
+    /// <summary>
+    /// Trains a new generator, or goes on training <paramref name="init"/> (which is then returned; its size wins
+    /// over the options' layers and width); <paramref name="onStep"/> gets (step, loss, learning rate) after each update.
+    /// </summary>
+    public static CausalLanguageModel Train(SolutionGeneratorOptions options, Action<int, double, double>? onStep = null, CausalLanguageModel? init = null)
     {
-        var model = new Gpt2LMHeadModel(options.ModelConfig(), options.Seed);
+        var model = init ?? options.ModelConfig().CreateModel(options.Seed);
         var problems = new ArithmeticProblemGenerator(options.Problems, options.Seed);
         var corruptor = new SolutionCorruptor(options.Seed + 1);
         var coin = new Random(options.Seed + 2);
@@ -129,6 +161,47 @@ public static class SolutionGenerator
         return F.cross_entropy(logits.view(-1, logits.shape[^1]), tensor(y), ignore_index: -100).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// The generator's own confidence in each step: for every solution to <paramref name="prompt"/>, per step
+    /// (as <see cref="StepChecker"/> splits it, answer line included) the mean log-probability the model gives
+    /// the step's bytes, its newline included. An untrained verifier: how much of "is this step right" the
+    /// generator already knows. Solutions too long for the context get zeros.
+    /// </summary>
+    public static IReadOnlyList<double[]> StepLogProbabilities(CausalLanguageModel model, string prompt, IReadOnlyList<string> solutions, StepCheckReference reference)
+    {
+        var result = new double[solutions.Count][];
+        var texts = solutions.Select(s => prompt + s).ToArray();
+        var ids = texts.Select(ByteTokens.Encode).ToArray();
+        var usable = Enumerable.Range(0, solutions.Count).Where(i => ids[i].Length <= model.ContextLength).ToArray();
+        var checks = solutions.Select(s => StepChecker.Check(reference, s)).ToArray();
+        foreach (var i in Enumerable.Range(0, solutions.Count).Except(usable)) result[i] = new double[checks[i].Steps.Count];
+        if (usable.Length == 0) return result;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var length = usable.Max(i => ids[i].Length);
+        var x = new long[usable.Length * length];
+        for (var k = 0; k < usable.Length; k++) Array.Copy(ids[usable[k]], 0, x, k * length, ids[usable[k]].Length);
+        // logp[k, t] = log P(token t+1 | tokens ..t) of row k.
+        var logp = F.log_softmax(model.Forward(tensor(x, [usable.Length, length])), -1).to_type(ScalarType.Float64);
+        for (var k = 0; k < usable.Length; k++)
+        {
+            var i = usable[k];
+            var next = ids[i];
+            var targets = new long[length];
+            for (var t = 0; t + 1 < next.Length; t++) targets[t] = next[t + 1];
+            var rowLogp = logp[k].gather(1, tensor(targets, [length, 1])).squeeze(-1).data<double>().ToArray();
+            result[i] = checks[i].Steps.Select(step =>
+            {
+                var first = ByteTokens.Position(texts[i], prompt.Length + step.Start);
+                var last = Math.Min(ByteTokens.Position(texts[i], prompt.Length + step.End), next.Length - 1);
+                // Token t is predicted at t − 1.
+                var values = Enumerable.Range(first, last - first + 1).Where(t => t >= 1).Select(t => rowLogp[t - 1]).ToArray();
+                return values.Length == 0 ? 0.0 : values.Average();
+            }).ToArray();
+        }
+        return result;
+    }
+
     /// <summary>The longest line a sample may grow before it is cut (task steps are under 30 bytes).</summary>
     public const int MaxLineBytes = 40;
 
@@ -151,13 +224,15 @@ public static class SolutionGenerator
         var lineStart = new int[count];
         var done = new bool[count];
         using var scope = NewDisposeScope();
-        var input = tensor(promptIds, [1, promptIds.Length]).expand(count, promptIds.Length).contiguous();
+        // The prompt is shared: run it once as a batch of one and copy its keys and values to every row,
+        // instead of running the same prompt `count` times (it is most of the tokens a solution sees).
+        var lastLogits = model.Head(model.Hidden(tensor(promptIds, [1, promptIds.Length]), cache).select(1, -1))
+            .expand(count, model.VocabSize).MoveToOuterDisposeScope();
+        cache.ExpandBatch(count);
         for (var t = 0; t < maxNewTokens && done.Any(d => !d); t++)
         {
             using var stepScope = NewDisposeScope();
-            var hidden = model.Hidden(input, cache);
-            var logits = model.Head(hidden.select(1, -1));
-            var next = Sampler.Sample(logits, sampling, generator).data<long>().ToArray();
+            var next = Sampler.Sample(lastLogits, sampling, generator).data<long>().ToArray();
             for (var b = 0; b < count; b++)
             {
                 if (done[b]) continue;
@@ -173,7 +248,8 @@ public static class SolutionGenerator
                 if (line.StartsWith("answer:", StringComparison.Ordinal)) done[b] = true;
                 lineStart[b] = outputs[b].Count;
             }
-            input = tensor(next, [count, 1]).MoveToOuterDisposeScope();
+            if (!done.Any(d => !d) || t + 1 == maxNewTokens) break;
+            lastLogits = model.Head(model.Hidden(tensor(next, [count, 1]), cache).select(1, -1)).MoveToOuterDisposeScope();
         }
         return outputs.Select(o => ByteTokens.Decode(o)).ToArray();
     }

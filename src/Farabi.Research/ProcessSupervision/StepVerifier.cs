@@ -57,13 +57,20 @@ public sealed record VerifierExample(long[] Ids, long[] Positions, float[] Targe
 public sealed record VerifierTrainingOptions
 {
     /// <summary>Optimizer updates.</summary>
-    public int Steps { get; init; } = 400;
+    public int Steps { get; init; } = 800;
     /// <summary>Solutions per update.</summary>
     public int BatchSize { get; init; } = 16;
     /// <summary>Peak learning rate (warm-up then cosine decay to a tenth).</summary>
     public double LearningRate { get; init; } = 1e-3;
     /// <summary>Seed of the head's weights and of the batch order.</summary>
     public int Seed { get; init; }
+    /// <summary>
+    /// Weight of a correct (target 1) entry in the loss relative to a wrong one. Correct steps and solutions
+    /// are the minority of a weak generator's samples, so 1 lets a verifier lean on "wrong"; above 1 evens that out.
+    /// </summary>
+    public double PositiveWeight { get; init; } = 1.0;
+    /// <summary>Call <see cref="StepVerifier.Train"/>'s evaluation callback every this many updates (0: never).</summary>
+    public int EvalEvery { get; init; }
 }
 
 /// <summary>
@@ -119,13 +126,16 @@ public sealed class StepVerifier : nn.Module
     /// <summary>
     /// Binary cross-entropy of <paramref name="logits"/> against 0/1 <paramref name="targets"/>, averaged over
     /// the entries where <paramref name="mask"/> is true; masked entries contribute nothing (not even a gradient).
+    /// Entries with target 1 weigh <paramref name="positiveWeight"/> times as much as those with target 0
+    /// (the average still divides by the number of masked-in entries).
     /// </summary>
-    public static Tensor MaskedLoss(Tensor logits, Tensor targets, Tensor mask)
+    public static Tensor MaskedLoss(Tensor logits, Tensor targets, Tensor mask, double positiveWeight = 1.0)
     {
         using var scope = NewDisposeScope();
         var m = mask.to_type(ScalarType.Float32);
         var losses = F.binary_cross_entropy_with_logits(logits, targets, reduction: nn.Reduction.None);
-        return ((losses * m).sum() / m.sum().clamp_min(1)).MoveToOuterDisposeScope();
+        var weights = positiveWeight == 1.0 ? m : m * (targets * (positiveWeight - 1) + 1);
+        return ((losses * weights).sum() / m.sum().clamp_min(1)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Pads a batch of examples: ids (right-padded with 0; causal attention keeps padding invisible to real tokens), positions, targets, mask.</summary>
@@ -148,21 +158,23 @@ public sealed class StepVerifier : nn.Module
         return (tensor(ids, [batch.Count, t]), tensor(positions, [batch.Count, s]), tensor(targets, [batch.Count, s]), tensor(mask, [batch.Count, s]));
     }
 
-    /// <summary>The masked loss of a batch of examples.</summary>
-    public Tensor Loss(IReadOnlyList<VerifierExample> batch)
+    /// <summary>The masked loss of a batch of examples (correct targets weighted by <paramref name="positiveWeight"/>).</summary>
+    public Tensor Loss(IReadOnlyList<VerifierExample> batch, double positiveWeight = 1.0)
     {
         using var scope = NewDisposeScope();
         var (ids, positions, targets, mask) = Collate(batch);
-        return MaskedLoss(Logits(ids, positions), targets, mask).MoveToOuterDisposeScope();
+        return MaskedLoss(Logits(ids, positions), targets, mask, positiveWeight).MoveToOuterDisposeScope();
     }
 
     /// <summary>
     /// Trains on <paramref name="examples"/> (examples with no masked-in target are dropped) for
     /// <see cref="VerifierTrainingOptions.Steps"/> updates of random batches; <paramref name="onStep"/> gets
-    /// (step, loss, learning rate).
+    /// (step, loss, learning rate); <paramref name="onEval"/> gets the number of updates done every
+    /// <see cref="VerifierTrainingOptions.EvalEvery"/> updates, with the verifier in eval mode (for a held-out curve).
     /// </summary>
-    public void Train(IReadOnlyList<VerifierExample> examples, VerifierTrainingOptions options, Action<int, double, double>? onStep = null)
+    public void Train(IReadOnlyList<VerifierExample> examples, VerifierTrainingOptions options, Action<int, double, double>? onStep = null, Action<int>? onEval = null)
     {
+        if (options.PositiveWeight <= 0) throw new ArgumentException($"the positive weight must be above 0, not {options.PositiveWeight}.");
         var usable = examples.Where(e => e.Mask.Any(m => m) && e.Ids.Length <= body.ContextLength).ToArray();
         if (usable.Length == 0) throw new ArgumentException("there are no verifier examples with a label to train on.");
         var schedule = new TrainerOptions
@@ -179,11 +191,17 @@ public sealed class StepVerifier : nn.Module
             var lr = LearningRateSchedule.At(step, schedule);
             using var scope = NewDisposeScope();
             optimizer.ZeroGrad();
-            using var loss = Loss(batch);
+            using var loss = Loss(batch, options.PositiveWeight);
             loss.backward();
             GradientClipping.ClipGlobalNorm(parameters(), 1.0);
             optimizer.Step(lr);
             onStep?.Invoke(step, loss.item<float>(), lr);
+            if (onEval is not null && options.EvalEvery > 0 && (step + 1) % options.EvalEvery == 0 && step + 1 < options.Steps)
+            {
+                eval();
+                onEval(step + 1);
+                train();
+            }
         }
         eval();
     }
@@ -197,6 +215,7 @@ public sealed class StepVerifier : nn.Module
     public IReadOnlyList<double[]> Score(string prompt, IReadOnlyList<string> solutions, StepCheckReference reference, int batchSize = 32)
     {
         var examples = solutions.Select(s => VerifierExample.From(Kind, prompt, s, StepChecker.Check(reference, s))).ToArray();
+        var promptIds = ByteTokens.Encode(prompt);
         var result = new double[examples.Length][];
         using var noGrad = no_grad();
         for (var start = 0; start < examples.Length; start += batchSize)
@@ -207,13 +226,77 @@ public sealed class StepVerifier : nn.Module
                 result[i] = new double[examples[i].Positions.Length];
             if (idx.Length == 0) continue;
             using var scope = NewDisposeScope();
-            var (ids, positions, _, _) = Collate(idx.Select(i => examples[i]).ToArray());
-            var probs = Logits(ids, positions).sigmoid().to_type(ScalarType.Float64).data<double>().ToArray();
+            var (ids, positions) = SharedPromptBatch(promptIds, idx.Select(i => examples[i]).ToArray());
+            var probs = LogitsAfterPrompt(promptIds, ids, positions).sigmoid().to_type(ScalarType.Float64).data<double>().ToArray();
             var s = (int)positions.shape[1];
             for (var k = 0; k < idx.Length; k++)
                 result[idx[k]] = probs.Skip(k * s).Take(examples[idx[k]].Positions.Length).ToArray();
         }
         return result;
+    }
+
+    /// <summary>
+    /// The head's probabilities at each example's positions (targets and mask are ignored), in batches of
+    /// <paramref name="batchSize"/>; <paramref name="onBatch"/> is told how many examples are done. For inputs
+    /// that share no prompt (a classifier over unrelated texts); <see cref="Score"/> is faster for samples of one problem.
+    /// </summary>
+    public IReadOnlyList<double[]> ScoreExamples(IReadOnlyList<VerifierExample> examples, int batchSize = 32, Action<int>? onBatch = null)
+    {
+        var result = new double[examples.Count][];
+        using var noGrad = no_grad();
+        // Similar lengths together: less padding to run through the model.
+        var order = Enumerable.Range(0, examples.Count).OrderBy(i => examples[i].Ids.Length).ToArray();
+        for (var start = 0; start < order.Length; start += batchSize)
+        {
+            var idx = order.Skip(start).Take(batchSize).ToArray();
+            using var scope = NewDisposeScope();
+            var (ids, positions, _, _) = Collate(idx.Select(i => examples[i]).ToArray());
+            var probs = Logits(ids, positions).sigmoid().to_type(ScalarType.Float64).data<double>().ToArray();
+            var s = (int)positions.shape[1];
+            for (var k = 0; k < idx.Length; k++)
+                result[idx[k]] = probs.Skip(k * s).Take(examples[idx[k]].Positions.Length).ToArray();
+            onBatch?.Invoke(Math.Min(order.Length, start + batchSize));
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// The part of each example after all but the last prompt token (right-padded with 0) and its positions
+    /// shifted to match; every example must start with <paramref name="promptIds"/>. Keeping the last prompt
+    /// token makes every position (an ORM on an empty solution reads it) land inside the batch.
+    /// </summary>
+    static (Tensor Ids, Tensor Positions) SharedPromptBatch(long[] promptIds, IReadOnlyList<VerifierExample> batch)
+    {
+        var offset = promptIds.Length - 1;
+        var t = batch.Max(e => e.Ids.Length) - offset;
+        var s = Math.Max(1, batch.Max(e => e.Positions.Length));
+        var ids = new long[batch.Count * t];
+        var positions = new long[batch.Count * s];
+        for (var b = 0; b < batch.Count; b++)
+        {
+            var e = batch[b];
+            Array.Copy(e.Ids, offset, ids, b * t, e.Ids.Length - offset);
+            for (var k = 0; k < e.Positions.Length; k++) positions[b * s + k] = e.Positions[k] - offset;
+        }
+        return (tensor(ids, [batch.Count, t]), tensor(positions, [batch.Count, s]));
+    }
+
+    /// <summary>
+    /// <see cref="Logits"/> for a batch that shares a prompt: the prompt (all but its last token) runs once
+    /// as a batch of one into a key-value cache that every row then continues from, so scoring N samples of
+    /// one problem costs one prompt plus N solutions instead of N prompts (a prompt is most of the bytes).
+    /// <paramref name="ids"/> and <paramref name="positions"/> are relative to the end of that prefix.
+    /// </summary>
+    Tensor LogitsAfterPrompt(long[] promptIds, Tensor ids, Tensor positions)
+    {
+        using var scope = NewDisposeScope();
+        if (promptIds.Length < 2) return Logits(ids, positions).MoveToOuterDisposeScope();
+        using var cache = body.NewCache(promptIds.Length - 1 + (int)ids.shape[1]);
+        body.Hidden(tensor(promptIds[..^1], [1, promptIds.Length - 1]), cache);
+        cache.ExpandBatch((int)ids.shape[0]);
+        var hidden = body.Hidden(ids, cache);
+        var index = positions.unsqueeze(-1).expand(positions.shape[0], positions.shape[1], hidden.shape[2]);
+        return head.forward(hidden.gather(1, index)).squeeze(-1).MoveToOuterDisposeScope();
     }
 
     /// <summary>Writes the body as an HF folder plus the head's weights and <c>verifier.json</c> (the kind).</summary>

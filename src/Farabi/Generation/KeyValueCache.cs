@@ -59,6 +59,27 @@ public sealed class KeyValueCache : IDisposable
     Tensor Allocate(Tensor like) =>
         zeros([like.shape[0], like.shape[1], Capacity, like.shape[3]], like.dtype, like.device).DetachFromDisposeScope();
 
+    /// <summary>
+    /// Turns a cache filled for a batch of one row into one of <paramref name="batch"/> identical rows, so a
+    /// prompt shared by many samples is run through the model once instead of once per sample (the rows
+    /// then diverge as each appends its own tokens).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The cache holds more than one row or is empty.</exception>
+    public void ExpandBatch(int batch)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
+        for (var i = 0; i < keys.Length; i++)
+        {
+            if (keys[i] is not { } k || values[i] is not { } v) throw new InvalidOperationException("Only a filled cache can be expanded: layer " + i + " holds nothing yet.");
+            if (k.shape[0] != 1) throw new InvalidOperationException($"Only a cache of one row can be expanded; this one has {k.shape[0]}.");
+            // Copies, not expanded views: each row is written in place by the tokens that follow.
+            keys[i] = k.expand(batch, k.shape[1], k.shape[2], k.shape[3]).contiguous().DetachFromDisposeScope();
+            values[i] = v.expand(batch, v.shape[1], v.shape[2], v.shape[3]).contiguous().DetachFromDisposeScope();
+            k.Dispose();
+            v.Dispose();
+        }
+    }
+
     /// <summary>Marks <paramref name="positions"/> more positions as stored (called by the model after its layers ran).</summary>
     public void Advance(int positions) => Length += positions;
 

@@ -19,11 +19,25 @@ public sealed class PrmPipelineVerbTests : IDisposable
     public void The_verbs_chain_through_folders_into_results_json()
     {
         string D(string name) => Path.Combine(_dir, name);
-        Assert.Equal(0, Run("prm", "train-generator", "--steps", "2", "--width", "16", "--heads", "2", "--batch-size", "2", "--out", D("gen")).Code);
+        Assert.Equal(0, Run("prm", "train-generator", "--steps", "2", "--width", "16", "--heads", "2", "--batch-size", "2",
+            "--problem-steps", "4", "--max-value", "50", "--out", D("gen")).Code);
         Assert.True(File.Exists(Path.Combine(D("gen"), "generator", "model.safetensors")));
+        // --init goes on from a trained generator, keeping its size even when other sizes are asked for.
+        var more = Run("prm", "train-generator", "--init", D("gen"), "--steps", "1", "--width", "32", "--batch-size", "2", "--out", D("gen2"));
+        Assert.True(more.Code == 0, more.Err);
+        Assert.Equal(File.ReadAllText(Path.Combine(D("gen"), "generator", "config.json")), File.ReadAllText(Path.Combine(D("gen2"), "generator", "config.json")));
+        Assert.NotEqual(File.ReadAllBytes(Path.Combine(D("gen"), "generator", "model.safetensors")), File.ReadAllBytes(Path.Combine(D("gen2"), "generator", "model.safetensors")));
         Assert.Equal(0, Run("prm", "sample", "--generator", D("gen"), "--train-problems", "2", "--train-samples", "2", "--test-problems", "2", "--n", "4", "--out", D("samples")).Code);
         var samples = Path.Combine(D("samples"), "samples.jsonl");
         Assert.Equal(4, File.ReadAllLines(samples).Length);
+        // Sampling draws the problems the generator was trained on (its task.json): 4 steps, no value above 50.
+        foreach (var line in File.ReadAllLines(samples))
+        {
+            using var p = JsonDocument.Parse(line);
+            var reference = p.RootElement.GetProperty("reference").GetString()!.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(5, reference.Length);
+            Assert.All(reference.SkipLast(1), step => Assert.InRange(long.Parse(step.Split('=')[1]), 0, 50));
+        }
         // The verifier finds the generator through the samples run's config.json.
         var prm = Run("prm", "train-verifier", "--kind", "prm", "--samples", samples, "--steps", "2", "--batch-size", "2", "--out", D("prm"));
         Assert.True(prm.Code == 0, prm.Err);
@@ -37,6 +51,47 @@ public sealed class PrmPipelineVerbTests : IDisposable
             Assert.Equal(3, doc.RootElement.GetProperty(key).GetArrayLength());
         Assert.True(new FileInfo(Path.Combine(D("bon"), "best_of_n.png")).Length > 1000);
         Assert.Contains("| prm_prod |", File.ReadAllText(Path.Combine(D("bon"), "report.md")));
+    }
+
+    [Fact]
+    public void Prm800k_writes_roc_auc_and_baselines_for_tiny_rating_files()
+    {
+        static string Line(string problem, string[] prior, string step, int? rating) => JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["instruction"] = problem, ["responses"] = prior, ["next_response"] = step, ["rating"] = rating, ["is_solution"] = false, ["answer"] = null,
+        });
+        var lines = new List<string>();
+        for (var i = 0; i < 12; i++)
+        {
+            lines.Add(Line($"What is {i} + {i}?", [], $"{i} + {i} = {2 * i}, which is right.", 1));
+            lines.Add(Line($"What is {i} + {i}?", [], $"{i} + {i} = {2 * i + 1}, oops.", -1));
+        }
+        lines.Add(Line("What is 1 + 1?", [], "A human wrote this.", null));
+        lines.Add(Line("What is 1 + 1?", ["1 + 1 = 2"], "Let me double-check.", 0));
+        File.WriteAllLines(Path.Combine(_dir, "train.jsonl"), lines);
+        File.WriteAllLines(Path.Combine(_dir, "test.jsonl"), lines.Take(8));
+        var (code, stdout, err) = Run("prm", "prm800k", "--train", Path.Combine(_dir, "train.jsonl"), "--test", Path.Combine(_dir, "test.jsonl"),
+            "--encoder", "byte-lm", "--steps", "3", "--batch-size", "4", "--layers", "1", "--width", "16", "--neutral", "drop", "--out", Path.Combine(_dir, "p8k"));
+        Assert.True(code == 0, err);
+        Assert.Contains("step ROC-AUC", stdout);
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "p8k", "results.json")));
+        var r = doc.RootElement;
+        Assert.InRange(r.GetProperty("roc_auc").GetDouble(), 0, 1);
+        Assert.Equal(24, r.GetProperty("train_steps_rated").GetInt32()); // the unrated and the neutral step are left out
+        Assert.Equal(8, r.GetProperty("test_steps_rated").GetInt32());
+        Assert.Equal(0.5, r.GetProperty("test_positive_share").GetDouble());
+        // The n-gram baseline sees "right" vs "oops" in training, so it separates the test steps perfectly.
+        Assert.Equal(1.0, r.GetProperty("baselines").GetProperty("word_ngram_logistic_roc_auc").GetDouble());
+        // The frozen MiniLM probe: "right" and "oops" steps embed apart, so the probe separates them too.
+        (code, _, err) = Run("prm", "prm800k", "--train", Path.Combine(_dir, "train.jsonl"), "--test", Path.Combine(_dir, "test.jsonl"),
+            "--neutral", "drop", "--cache", Path.Combine(_dir, "cache"), "--out", Path.Combine(_dir, "p8k-minilm"));
+        Assert.True(code == 0, err);
+        using var minilm = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "p8k-minilm", "results.json")));
+        Assert.Contains("MiniLM", minilm.RootElement.GetProperty("encoder").GetString());
+        Assert.True(minilm.RootElement.GetProperty("roc_auc").GetDouble() > 0.9);
+        (code, _, err) = Run("prm", "prm800k", "--train", Path.Combine(_dir, "nope.jsonl"), "--test", Path.Combine(_dir, "test.jsonl"));
+        Assert.Equal(2, code);
+        Assert.Contains("nope.jsonl", err);
     }
 
     [Fact]

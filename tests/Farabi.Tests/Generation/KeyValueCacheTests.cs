@@ -38,6 +38,28 @@ public class KeyValueCacheTests
         Assert.Equal(14, cache.Length);
     }
 
+    [Theory]
+    [MemberData(nameof(Architectures))]
+    public void ExpandedPromptCacheGivesEachRowItsOwnContinuation(string arch)
+    {
+        using var model = Build(arch);
+        model.eval();
+        using var _ = no_grad();
+        var prompt = TinyModels.Ids(model.VocabSize, 1, 6);
+        var rows = TinyModels.Ids(model.VocabSize, 3, 4);
+        using var cache = model.NewCache();
+        model.Forward(prompt, cache).Dispose();
+        cache.ExpandBatch(3);
+        using var cached = model.Forward(rows, cache);
+        for (var b = 0; b < 3; b++)
+        {
+            using var full = model.Forward(cat([prompt, rows[b..(b + 1)]], 1));
+            var diff = (cached[b] - full[0, 6..]).abs().max().item<float>();
+            Assert.True(diff < 1e-5, $"{arch}: row {b} differs by {diff}");
+        }
+        Assert.Throws<InvalidOperationException>(() => cache.ExpandBatch(2)); // three rows now, not one
+    }
+
     [Fact]
     public void CacheRefusesMorePositionsThanItHolds()
     {

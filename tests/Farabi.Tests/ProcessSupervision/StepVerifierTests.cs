@@ -10,7 +10,8 @@ public sealed class StepVerifierTests
     // The patched TorchSharp shim must be in place before the first torch call of this class.
     static StepVerifierTests() => Farabi.Native.GlibcxxCompat.EnsureLoadable();
 
-    static Gpt2LMHeadModel TinyBody(long seed = 1) => new(new SolutionGeneratorOptions { Layers = 1, Width = 16, Heads = 2, ContextLength = 256 }.ModelConfig(), seed);
+    static CausalLanguageModel TinyBody(long seed = 1, GeneratorArchitecture architecture = GeneratorArchitecture.Llama) =>
+        new SolutionGeneratorOptions { Architecture = architecture, Layers = 1, Width = 16, Heads = 2, ContextLength = 256 }.ModelConfig().CreateModel(seed);
 
     static readonly ArithmeticProblem Problem = new ArithmeticProblemGenerator(new() { MinSteps = 3, MaxSteps = 3, Digits = 1 }, 3).Next();
 
@@ -77,6 +78,22 @@ public sealed class StepVerifierTests
     }
 
     [Fact]
+    public void Positive_weight_scales_only_correct_targets()
+    {
+        using var scope = NewDisposeScope();
+        var logits = tensor(new float[] { 0.3f, -1.2f, 2.0f }, [1, 3]);
+        var targets = tensor(new float[] { 1, 0, 1 }, [1, 3]);
+        var mask = tensor(new[] { true, true, false }, [1, 3]);
+        var plain = StepVerifier.MaskedLoss(logits, targets, mask).item<float>();
+        var weighted = StepVerifier.MaskedLoss(logits, targets, mask, positiveWeight: 3).item<float>();
+        var pos = Math.Log(1 + Math.Exp(-0.3));  // target 1 at logit 0.3
+        var neg = Math.Log(1 + Math.Exp(-1.2));  // target 0 at logit −1.2
+        Assert.Equal((pos + neg) / 2, plain, 5);
+        // The correct entry counts three times; the masked one (also correct) still not at all.
+        Assert.Equal((3 * pos + neg) / 2, weighted, 5);
+    }
+
+    [Fact]
     public void Prm_examples_mask_steps_after_the_first_error()
     {
         var wrong = Problem.Solution.Split('\n');
@@ -111,6 +128,51 @@ public sealed class StepVerifierTests
         // Batching and padding do not change a solution's scores.
         var alone = prm.Score(Problem.Prompt, [solutions[0]], Problem.Reference);
         for (var i = 0; i < alone[0].Length; i++) Assert.Equal(alone[0][i], p[0][i], 5);
+    }
+
+    [Fact]
+    public void Scores_through_the_shared_prompt_cache_equal_full_forward_scores()
+    {
+        string[] solutions = [Problem.Solution, "1+1=2\nanswer: 2\n", "7*3=21\n", ""];
+        foreach (var kind in new[] { VerifierKind.Process, VerifierKind.Outcome })
+        {
+            using var verifier = new StepVerifier(kind, TinyBody(seed: 5), seed: 3);
+            verifier.eval();
+            var scores = verifier.Score(Problem.Prompt, solutions, Problem.Reference, batchSize: 2);
+            using var noGrad = no_grad();
+            for (var i = 0; i < solutions.Length; i++)
+            {
+                var e = VerifierExample.From(kind, Problem.Prompt, solutions[i], StepChecker.Check(Problem.Reference, solutions[i]));
+                if (e.Positions.Length == 0) continue;
+                var (ids, positions, _, _) = StepVerifier.Collate([e]);
+                var full = verifier.Logits(ids, positions).sigmoid().to_type(ScalarType.Float64).data<double>().ToArray();
+                Assert.Equal(full.Length, scores[i].Length);
+                for (var s = 0; s < full.Length; s++) Assert.Equal(full[s], scores[i][s], 5);
+            }
+        }
+    }
+
+    [Fact]
+    public void Greedy_samples_equal_decoding_without_a_cache()
+    {
+        using var model = TinyBody(seed: 6);
+        model.eval();
+        var sampled = SolutionGenerator.Sample(model, Problem.Prompt, 2, 0, 10, seed: 1);
+        Assert.Equal(sampled[0], sampled[1]);
+        // Reference: argmax of a full forward over the whole text so far, one byte at a time.
+        using var noGrad = no_grad();
+        var ids = ByteTokens.Encode(Problem.Prompt).ToList();
+        var expected = new List<long>();
+        for (var t = 0; t < 10; t++)
+        {
+            using var scope = NewDisposeScope();
+            var next = model.Forward(tensor(ids.ToArray(), [1, ids.Count]))[0, -1].argmax().item<long>();
+            expected.Add(next);
+            ids.Add(next);
+            var text = ByteTokens.Decode(expected);
+            if (text.Split('\n').Any(l => l.Length > SolutionGenerator.MaxLineBytes) || text.Split('\n').SkipLast(1).Any(l => l.StartsWith("answer:"))) break;
+        }
+        Assert.Equal(ByteTokens.Decode(expected), sampled[0]);
     }
 
     [Fact]
@@ -172,6 +234,48 @@ public sealed class StepVerifierTests
         Assert.Equal(0.5, VerifierEvaluation.RankRocAuc([0.5, 0.5, 0.5, 0.5], [false, true, false, true]));
         Assert.Equal(0.75, VerifierEvaluation.RankRocAuc([0.1, 0.4, 0.35, 0.8], [false, false, true, true]));
         Assert.True(double.IsNaN(VerifierEvaluation.RankRocAuc([0.1, 0.2], [true, true])));
+    }
+
+    [Fact]
+    public void Held_out_roc_auc_uses_labelled_steps_and_solution_outcomes()
+    {
+        var lines = Problem.Solution.Split('\n');
+        lines[0] = lines[0][..(lines[0].IndexOf('=') + 1)] + "999";
+        // A wrong answer too: a right answer after a wrong step still counts as a solved problem.
+        var answerLine = Array.FindIndex(lines, l => l.StartsWith("answer:"));
+        lines[answerLine] = "answer: 999";
+        var wrong = string.Join('\n', lines);
+        var p = new ProblemSamples("p", "test", Problem.Statement, Problem.Answer.ToString(System.Globalization.CultureInfo.InvariantCulture), Problem.Solution, [Problem.Solution, wrong]);
+        var steps = p.Checks[0].Steps.Count;
+        // Right steps score 0.9 and the wrong first step 0.1; later steps of the wrong sample (masked) score 0.95,
+        // which would spoil a perfect step ranking if they were counted.
+        var right = SampledSolution.FromCheck("p", Problem.Solution, p.CheckReference, Enumerable.Repeat(0.9, steps).ToArray(), outcomeScore: 0.2);
+        var bad = SampledSolution.FromCheck("p", wrong, p.CheckReference, [0.1, .. Enumerable.Repeat(0.95, steps - 1)], outcomeScore: 0.7);
+        var (stepAuc, prmSolutionAuc, ormSolutionAuc) = BestOfNPipeline.HeldOutRocAuc([p], [[right, bad]]);
+        Assert.Equal(1.0, stepAuc);
+        Assert.Equal(1.0, prmSolutionAuc);   // 0.9^k > 0.1 * 0.95^(k-1)
+        Assert.Equal(0.0, ormSolutionAuc);   // the ORM ranks the wrong one first
+    }
+
+    [Fact]
+    public void Step_log_probabilities_add_up_to_the_solution_log_likelihood()
+    {
+        using var model = TinyBody(seed: 4);
+        model.eval();
+        var shorter = string.Join('\n', Problem.Solution.Split('\n').Skip(1)); // a wrong sample of a different length
+        var logp = SolutionGenerator.StepLogProbabilities(model, Problem.Prompt, [Problem.Solution, shorter], Problem.Reference);
+        foreach (var (solution, steps) in new[] { (Problem.Solution, logp[0]), (shorter, logp[1]) })
+        {
+            var check = StepChecker.Check(Problem.Reference, solution);
+            Assert.Equal(check.Steps.Count, steps.Length);
+            // Each step's mean covers its bytes and its newline: weighted by byte counts they give the whole solution's log-likelihood.
+            var total = check.Steps.Select((st, k) => steps[k] * (Math.Min(st.End, solution.Length - 1) - st.Start + 1)).Sum();
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var nll = SolutionGenerator.SolutionLoss(model, [(Problem.Prompt, solution)]).item<float>() * solution.Length;
+            Assert.Equal(-nll, total, 2);
+            Assert.All(steps, v => Assert.True(v < 0));
+        }
     }
 
     [Fact]
