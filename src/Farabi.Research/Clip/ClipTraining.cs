@@ -84,17 +84,27 @@ public static class ClipTraining
             var index = tensor(chosen.SelectMany(g => Enumerable.Range(0, group).Select(k => g * group + k)).ToArray());
             var lr = LearningRateAt(step, options);
             using var output = model.Forward(pixels.index_select(0, index), ids.index_select(0, index));
-            var loss = ClipModel.ContrastiveLoss(output.LogitsPerImage);
-            optimizer.ZeroGrad();
-            loss.backward();
-            GradientClipping.ClipGlobalNorm(model.parameters().Select(p => (Tensor)p), options.GradClip);
-            optimizer.Step(lr);
-            using (no_grad()) model.logit_scale.clamp_(0, Math.Log(ClipModel.MaxLogitScale));
-            var value = loss.item<float>();
+            var value = OptimiseStep(output.LogitsPerImage, model.parameters(), model.logit_scale, optimizer, lr, options.GradClip);
             losses.Add(value);
             onStep?.Invoke(new ClipStepReport(step + 1, value, lr, Math.Exp(model.logit_scale.item<float>()), clock.Elapsed.TotalSeconds));
         }
         model.eval();
         return losses;
+    }
+
+    /// <summary>
+    /// One update from a batch's image-to-text logits, shared by CLIP and LiT: symmetric InfoNCE, backward, global
+    /// gradient clipping, AdamW at <paramref name="lr"/>, then the log temperature clamped so exp(scale) ≤ 100.
+    /// Returns the loss.
+    /// </summary>
+    internal static float OptimiseStep(Tensor logitsPerImage, IEnumerable<TorchSharp.Modules.Parameter> parameters, TorchSharp.Modules.Parameter logitScale, AdamW optimizer, double lr, double gradClip)
+    {
+        var loss = ClipModel.ContrastiveLoss(logitsPerImage);
+        optimizer.ZeroGrad();
+        loss.backward();
+        GradientClipping.ClipGlobalNorm(parameters.Select(p => (Tensor)p), gradClip);
+        optimizer.Step(lr);
+        using (no_grad()) logitScale.clamp_(0, Math.Log(ClipModel.MaxLogitScale));
+        return loss.item<float>();
     }
 }

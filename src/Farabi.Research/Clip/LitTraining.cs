@@ -41,13 +41,7 @@ public static class LitTraining
             var index = tensor(chosen.ToArray());
             var lr = ClipTraining.LearningRateAt(step, options);
             using var output = model.Forward(images.index_select(0, index), texts.index_select(0, index));
-            var loss = ClipModel.ContrastiveLoss(output.LogitsPerImage);
-            optimizer.ZeroGrad();
-            loss.backward();
-            GradientClipping.ClipGlobalNorm(model.parameters().Select(p => (Tensor)p), options.GradClip);
-            optimizer.Step(lr);
-            using (no_grad()) model.logit_scale.clamp_(0, Math.Log(ClipModel.MaxLogitScale));
-            var value = loss.item<float>();
+            var value = ClipTraining.OptimiseStep(output.LogitsPerImage, model.parameters(), model.logit_scale, optimizer, lr, options.GradClip);
             losses.Add(value);
             onStep?.Invoke(new ClipStepReport(step + 1, value, lr, Math.Exp(model.logit_scale.item<float>()), clock.Elapsed.TotalSeconds));
         }

@@ -9,7 +9,7 @@ public interface ITextClassifier : IDisposable
 
 /// <summary>
 /// What one training run needs: texts with soft targets, the loss, and the sets to watch. Every
-/// <see cref="EvalEvery"/> steps the classifier is scored on <see cref="ValidationTexts"/>; the watched texts'
+/// few steps (the family's own setting, e.g. <see cref="GptFamilyOptions.EvalEvery"/>) the classifier is scored on <see cref="ValidationTexts"/>; the watched texts'
 /// predictions at the best validation step are kept so that the experiment can report a metric "at the best step"
 /// next to the one at the end.
 /// </summary>
@@ -43,4 +43,33 @@ public interface IClassifierFamily
 
     /// <summary>Trains a fresh classifier of this family (from the family's pretrained weights, if any).</summary>
     ClassifierTrainingOutcome Train(ClassifierTrainingRequest request);
+}
+
+/// <summary>
+/// The validation bookkeeping every family's training loop shares: at each check, the classifier's validation
+/// accuracy joins the curve, and the first best step keeps the watched texts' predictions, so that the experiment can
+/// report "at the best step" next to "at the end".
+/// </summary>
+public sealed class BestStepTracker(ClassifierTrainingRequest request, ITextClassifier classifier)
+{
+    readonly List<(int Step, double Loss, double ValidationAccuracy)> curve = [];
+    int bestStep;
+    double bestAccuracy = double.NegativeInfinity;
+    float[] bestWatch = [];
+
+    /// <summary>Scores the classifier on the validation texts after <paramref name="step"/> (training loss <paramref name="loss"/>).</summary>
+    public void Check(int step, double loss)
+    {
+        var accuracy = request.ValidationTexts.Count == 0 ? double.NaN
+            : ClassifierMetrics.Accuracy(classifier.PredictClass1(request.ValidationTexts), request.ValidationLabels);
+        curve.Add((step, loss, accuracy));
+        if (accuracy > bestAccuracy || bestStep == 0)
+        {
+            (bestAccuracy, bestStep) = (accuracy, step);
+            bestWatch = classifier.PredictClass1(request.WatchTexts);
+        }
+    }
+
+    /// <summary>The outcome: the classifier as it ends, the best step, its accuracy and watched predictions, and the curve.</summary>
+    public ClassifierTrainingOutcome Outcome() => new(classifier, bestStep, bestAccuracy, bestWatch, curve);
 }

@@ -167,10 +167,7 @@ public sealed class GptClassifierFamily : IClassifierFamily, IDisposable
         var random = new Random(request.Seed);
         var order = Enumerable.Range(0, ids.Length).ToArray();
         var cursor = order.Length;
-        var curve = new List<(int, double, double)>();
-        var bestStep = 0;
-        var bestAccuracy = double.NegativeInfinity;
-        float[] bestWatch = [];
+        var tracker = new BestStepTracker(request, classifier);
         for (var step = 1; step <= Options.Steps; step++)
         {
             model.train();
@@ -194,20 +191,9 @@ public sealed class GptClassifierFamily : IClassifierFamily, IDisposable
                 optimizer.step();
                 loss = l.item<float>();
             }
-            if (step == Options.Steps || (Options.EvalEvery > 0 && step % Options.EvalEvery == 0))
-            {
-                var accuracy = request.ValidationTexts.Count == 0 ? double.NaN
-                    : ClassifierMetrics.Accuracy(classifier.PredictClass1(request.ValidationTexts), request.ValidationLabels);
-                curve.Add((step, loss, accuracy));
-                if (accuracy > bestAccuracy || bestStep == 0)
-                {
-                    bestAccuracy = accuracy;
-                    bestStep = step;
-                    bestWatch = classifier.PredictClass1(request.WatchTexts);
-                }
-            }
+            if (step == Options.Steps || (Options.EvalEvery > 0 && step % Options.EvalEvery == 0)) tracker.Check(step, loss);
         }
-        return new ClassifierTrainingOutcome(classifier, bestStep, bestAccuracy, bestWatch, curve);
+        return tracker.Outcome();
     }
 
     /// <summary>The learning rate of step <paramref name="step"/> (1-based): <see cref="GptFamilyOptions.LearningRate"/> annealed along a half cosine to 0 after the last step.</summary>

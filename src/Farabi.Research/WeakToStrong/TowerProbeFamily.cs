@@ -113,9 +113,7 @@ public sealed class TowerProbeFamily : IClassifierFamily, IDisposable
         var random = new Random(request.Seed);
         var order = Enumerable.Range(0, request.Texts.Count).ToArray();
         var cursor = order.Length;
-        var curve = new List<(int, double, double)>();
-        var (bestStep, bestAccuracy) = (0, double.NegativeInfinity);
-        float[] bestWatch = [];
+        var tracker = new BestStepTracker(request, classifier);
         for (var step = 1; step <= Options.Steps; step++)
         {
             var batch = new List<long>(Options.BatchSize);
@@ -136,19 +134,9 @@ public sealed class TowerProbeFamily : IClassifierFamily, IDisposable
                 optimizer.step();
                 loss = l.item<float>();
             }
-            if (step == Options.Steps || (Options.EvalEvery > 0 && step % Options.EvalEvery == 0))
-            {
-                var accuracy = request.ValidationTexts.Count == 0 ? double.NaN
-                    : ClassifierMetrics.Accuracy(classifier.PredictClass1(request.ValidationTexts), request.ValidationLabels);
-                curve.Add((step, loss, accuracy));
-                if (accuracy > bestAccuracy || bestStep == 0)
-                {
-                    (bestAccuracy, bestStep) = (accuracy, step);
-                    bestWatch = classifier.PredictClass1(request.WatchTexts);
-                }
-            }
+            if (step == Options.Steps || (Options.EvalEvery > 0 && step % Options.EvalEvery == 0)) tracker.Check(step, loss);
         }
-        return new ClassifierTrainingOutcome(classifier, bestStep, bestAccuracy, bestWatch, curve);
+        return tracker.Outcome();
     }
 
     /// <summary>Disposes the tower if this family owns it.</summary>

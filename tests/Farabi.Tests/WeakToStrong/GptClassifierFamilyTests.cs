@@ -57,6 +57,8 @@ public class GptClassifierFamilyTests
     }
 }
 
+// The probe seeds torch's global generator; beside other tests the reproduction check would race.
+[Collection(nameof(Farabi.Tests.Training.GlobalTorchRng))]
 public class TowerProbeFamilyTests
 {
     /// <summary>A stand-in tower: counts of each letter a..h, so "a"-heavy texts are linearly separable; counts its calls.</summary>
