@@ -255,7 +255,7 @@ static partial class ClipVerbs
         var templates = new Option<string[]>("--templates") { Description = "Prompt templates with {label} (repeatable); several are ensembled.", Arity = ArgumentArity.ZeroOrMore };
         var images = new Option<string?>("--images") { Description = "A folder with one sub-folder of images per class." };
         var dataset = DatasetOption();
-        var data = new Option<string>("--data") { Description = "CIFAR-10 binary batch for --dataset cifar10 (MNIST images file for --dataset mnist; default " + DefaultMnist + ").", DefaultValueFactory = _ => DefaultCifar };
+        var data = DataOption();
         var holdOut = HoldOutOption();
         var limit = new Option<int>("--limit") { Description = "Most images.", DefaultValueFactory = _ => 1000 };
         var seed = new Option<long>("--seed") { Description = "Scene seed (for --dataset scenes).", DefaultValueFactory = _ => 0 };
@@ -284,12 +284,25 @@ static partial class ClipVerbs
             SaveConfusion(r, run.File("confusion.png"), $"Zero-shot on {set.Source}");
             run.WriteJson("results.json", new { source = set.Source, zero_shot_top1 = r.Top1, zero_shot_top5 = r.Top5, probe_top1 = (double?)null, chance, images = set.Count, classes = names.Length });
             var table = new TextTable("data", "images", "classes", "templates", "zero-shot top-1", "top-5", "chance").Add(set.Source, set.Count, names.Length, tpl.Count, r.Top1, r.Top5, chance);
-            run.WriteReport($"# clip zeroshot\n\nModel `{parse.GetValue(model)}`.\n\n{table.ToMarkdown()}\n![confusion](confusion.png)\n");
-            stdout.Write(table.ToText());
-            stdout.WriteLine($"wrote results.json and confusion.png to {run.Path}");
-            return 0;
+            return FinishEvaluation(run, "clip zeroshot", parse.GetValue(model)!, table, stdout);
         });
         return command;
+    }
+
+    /// <summary>The <c>--data</c> option of the evaluation verbs.</summary>
+    static Option<string> DataOption() => new("--data")
+    {
+        Description = "CIFAR-10 binary batch for --dataset cifar10 (MNIST images file for --dataset mnist; default " + DefaultMnist + ").",
+        DefaultValueFactory = _ => DefaultCifar,
+    };
+
+    /// <summary>The end both evaluation verbs share: report.md with the table and confusion matrix, the table on stdout.</summary>
+    static int FinishEvaluation(RunFolder run, string verb, string model, TextTable table, TextWriter stdout)
+    {
+        run.WriteReport($"# {verb}\n\nModel `{model}`.\n\n{table.ToMarkdown()}\n![confusion](confusion.png)\n");
+        stdout.Write(table.ToText());
+        stdout.WriteLine($"wrote results.json and confusion.png to {run.Path}");
+        return 0;
     }
 
     static Command Probe()
@@ -297,7 +310,7 @@ static partial class ClipVerbs
         var model = new Option<string>("--model") { Description = "CLIP model folder or LiT folder (lit_config.json).", Required = true };
         var images = new Option<string?>("--images") { Description = "A folder with one sub-folder of images per class." };
         var dataset = DatasetOption();
-        var data = new Option<string>("--data") { Description = "CIFAR-10 binary batch for --dataset cifar10 (MNIST images file for --dataset mnist; default " + DefaultMnist + ").", DefaultValueFactory = _ => DefaultCifar };
+        var data = DataOption();
         var holdOut = HoldOutOption();
         var limit = new Option<int>("--limit") { Description = "Most images (half fit the probe, half test it).", DefaultValueFactory = _ => 1000 };
         var steps = new Option<int>("--steps") { Description = "Optimiser steps of the logistic regression.", DefaultValueFactory = _ => 300 };
@@ -335,10 +348,7 @@ static partial class ClipVerbs
             var probeChance = 1.0 / Math.Max(1, fit.Labels.Distinct().Count());
             run.WriteJson("results.json", new { source = set.Source, zero_shot_top1 = zr.Top1, probe_top1 = pr.Top1, probe_top5 = pr.Top5, chance, probe_chance = probeChance, fit = fit.Count, test = test.Count });
             var table = new TextTable("data", "fit", "test", "linear probe top-1", "probe chance", "zero-shot top-1", "chance").Add(set.Source, fit.Count, test.Count, pr.Top1, probeChance, zr.Top1, chance);
-            run.WriteReport($"# clip probe\n\nModel `{parse.GetValue(model)}`.\n\n{table.ToMarkdown()}\n![confusion](confusion.png)\n");
-            stdout.Write(table.ToText());
-            stdout.WriteLine($"wrote results.json and confusion.png to {run.Path}");
-            return 0;
+            return FinishEvaluation(run, "clip probe", parse.GetValue(model)!, table, stdout);
         });
         return command;
     }
