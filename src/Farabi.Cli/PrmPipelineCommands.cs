@@ -105,6 +105,28 @@ static partial class PrmCommands
         }
     }
 
+    static Option<double> DrillOption(double value) => DoubleOption("--drill-share", value,
+        "Share of generator training documents that are arithmetic drill (calculation lines of fresh problems, loss on every byte) instead of problems (0..1).");
+
+    static void CheckShare(double value, string option)
+    {
+        if (value is < 0 or > 1 or double.NaN) throw new UserError($"{option} must be between 0 and 1, not {value.ToString(CultureInfo.InvariantCulture)}.");
+    }
+
+    static Option<double> LmLossOption(double value) => DoubleOption("--lm-loss", value,
+        "Weight of a next-byte language-model loss kept while training a verifier, on the bytes its labels call correct (steps for a PRM, whole solutions for an ORM); 0: the head's loss alone.");
+
+    static Option<bool> SurprisalOption(bool value) => new("--surprisal")
+    {
+        Description = "The verifier's head also reads the lowest and mean log-probability its language model gives each step's bytes (PRM) or the solution's (ORM).",
+        DefaultValueFactory = _ => value,
+    };
+
+    static void CheckLmLoss(double value)
+    {
+        if (value is < 0 or double.NaN or double.PositiveInfinity) throw new UserError($"--lm-loss must be 0 or more, not {value.ToString(CultureInfo.InvariantCulture)}.");
+    }
+
     static Option<string> ArchOption()
     {
         var o = new Option<string>("--arch") { Description = "Transformer family: llama (rotary positions; learns to copy operands much sooner) or gpt2 (learned absolute positions).", DefaultValueFactory = _ => "llama" };
@@ -166,6 +188,7 @@ static partial class PrmCommands
         var heads = IntOption("--heads", d.Heads, "Attention heads.");
         var lr = DoubleOption("--lr", d.LearningRate, "Peak learning rate.");
         var corrupt = DoubleOption("--corrupt-share", d.CorruptShare, "Share of training solutions with one deliberate mistake (0..1).");
+        var drill = DrillOption(d.DrillShare);
         var problemOptions = new ProblemOptionSet(d.Problems, "");
         var arch = ArchOption();
         var init = new Option<string?>("--init") { Description = "Go on training this generator (a train-generator run or model folder) instead of a fresh one; its size wins over --layers/--width/--heads/--arch." };
@@ -173,19 +196,20 @@ static partial class PrmCommands
         var output = OutOption("prm-train-generator");
         var threads = ThreadsOption();
         var cmd = new Command("train-generator", "Train the byte-level generator GPT on generated problems (a share with realistic mistakes).")
-            { steps, batch, layers, width, heads, lr, corrupt, arch, init, seed, output, threads };
+            { steps, batch, layers, width, heads, lr, corrupt, drill, arch, init, seed, output, threads };
         foreach (var o in problemOptions.All) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             ApplyThreads(parse, threads);
             foreach (var (o, name) in new[] { (steps, "--steps"), (batch, "--batch-size"), (layers, "--layers"), (width, "--width"), (heads, "--heads") })
                 RequirePositive(parse.GetValue(o), name);
-            if (parse.GetValue(corrupt) is < 0 or > 1 or double.NaN) throw new UserError("--corrupt-share must be between 0 and 1.");
+            CheckShare(parse.GetValue(corrupt), "--corrupt-share");
+            CheckShare(parse.GetValue(drill), "--drill-share");
             if (parse.GetValue(width) % parse.GetValue(heads) != 0) throw new UserError($"--width {parse.GetValue(width)} must be divisible by --heads {parse.GetValue(heads)}.");
             var options = new SolutionGeneratorOptions
             {
                 Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), Layers = parse.GetValue(layers), Width = parse.GetValue(width),
-                Heads = parse.GetValue(heads), LearningRate = parse.GetValue(lr), CorruptShare = parse.GetValue(corrupt),
+                Heads = parse.GetValue(heads), LearningRate = parse.GetValue(lr), CorruptShare = parse.GetValue(corrupt), DrillShare = parse.GetValue(drill),
                 Problems = problemOptions.Resolve(parse, d.Problems), Seed = parse.GetValue(seed), Architecture = ParseArch(parse.GetValue(arch)!),
             };
             var run = RunFolder.Create("prm-train-generator", parse.GetValue(output));
@@ -210,7 +234,7 @@ static partial class PrmCommands
         run.WriteConfig(new
         {
             verb = "prm train-generator", init = initDir, arch = ArchName(options.Architecture), steps = options.Steps, batch_size = options.BatchSize, layers = options.Layers, width = options.Width,
-            heads = options.Heads, context = options.ContextLength, lr = options.LearningRate, corrupt_share = options.CorruptShare,
+            heads = options.Heads, context = options.ContextLength, lr = options.LearningRate, corrupt_share = options.CorruptShare, drill_share = options.DrillShare,
             problem_steps = $"{options.Problems.MinSteps}..{options.Problems.MaxSteps}", digits = options.Problems.Digits,
             max_factor = options.Problems.MaxFactor, max_value = options.Problems.MaxValue, seed = options.Seed,
         });
@@ -236,7 +260,7 @@ static partial class PrmCommands
         stdout.WriteLine($"generator: {dir}");
         stdout.WriteLine($"final loss {finalLoss:F3} (mean of last 20 updates), greedy solutions right on {right}/{probe.Count} unseen problems");
         var md = $"## Generator\n\n{(initDir == null ? "" : $"Continues `{initDir}`. ")}Byte-level {(options.Architecture == GeneratorArchitecture.Gpt2 ? "GPT-2" : "LLaMA")} ({options.Layers} layers, width {options.Width}), {options.Steps} updates of {options.BatchSize} problems, " +
-                 $"{options.CorruptShare:P0} of training solutions corrupted. Final solution loss {finalLoss:F3} nats/byte; greedy solutions right on " +
+                 $"{options.CorruptShare:P0} of training solutions corrupted, {options.DrillShare:P0} of documents arithmetic drill. Final solution loss {finalLoss:F3} nats/byte; greedy solutions right on " +
                  $"{right}/{probe.Count} unseen problems. Model: `{Path.GetRelativePath(run.Path, dir)}/`.\n";
         return (dir, md);
     }
@@ -330,10 +354,12 @@ static partial class PrmCommands
         var positiveWeight = DoubleOption("--positive-weight", d.PositiveWeight, "Loss weight of a correct step or solution relative to a wrong one (above 1 counters rare correct ones).");
         var valProblems = IntOption("--val-problems", 0, "Train problems held back from training to measure a held-out ROC-AUC curve on (0: the curve uses the first 10 test problems).");
         var evalEvery = IntOption("--eval-every", d.EvalEvery, "Measure the held-out ROC-AUC every this many updates (0: only at the end).");
+        var lmLoss = LmLossOption(d.LmLossWeight);
+        var surprisal = SurprisalOption(d.Surprisal);
         var output = OutOption("prm-train-verifier");
         var threads = ThreadsOption();
         var cmd = new Command("train-verifier", "Train a process (PRM) or outcome (ORM) reward model on the generator's labelled samples.")
-            { kind, samples, generator, steps, batch, lr, seed, positiveWeight, valProblems, evalEvery, output, threads };
+            { kind, samples, generator, steps, batch, lr, seed, positiveWeight, valProblems, evalEvery, lmLoss, surprisal, output, threads };
         cmd.SetAction(parse =>
         {
             ApplyThreads(parse, threads);
@@ -342,6 +368,7 @@ static partial class PrmCommands
             if (parse.GetValue(positiveWeight) <= 0) throw new UserError($"--positive-weight must be above 0, not {parse.GetValue(positiveWeight)}.");
             if (parse.GetValue(valProblems) < 0) throw new UserError($"--val-problems must be 0 or more, not {parse.GetValue(valProblems)}.");
             if (parse.GetValue(evalEvery) < 0) throw new UserError($"--eval-every must be 0 or more, not {parse.GetValue(evalEvery)}.");
+            CheckLmLoss(parse.GetValue(lmLoss));
             var samplesPath = parse.GetValue(samples)!;
             if (!File.Exists(samplesPath)) throw new FileNotFoundException($"{samplesPath} does not exist.", samplesPath);
             var generatorDir = parse.GetValue(generator) is { } g
@@ -350,7 +377,8 @@ static partial class PrmCommands
             var options = new VerifierTrainingOptions
             {
                 Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr), Seed = parse.GetValue(seed),
-                PositiveWeight = parse.GetValue(positiveWeight), EvalEvery = parse.GetValue(evalEvery),
+                PositiveWeight = parse.GetValue(positiveWeight), EvalEvery = parse.GetValue(evalEvery), LmLossWeight = parse.GetValue(lmLoss),
+                Surprisal = parse.GetValue(surprisal),
             };
             var k = parse.GetValue(kind) == "prm" ? VerifierKind.Process : VerifierKind.Outcome;
             var run = RunFolder.Create($"prm-train-{parse.GetValue(kind)}", parse.GetValue(output));
@@ -382,6 +410,7 @@ static partial class PrmCommands
         {
             verb = "prm train-verifier", kind = name, samples = Path.GetFullPath(samplesPath), generator = generatorDir, steps = options.Steps, batch_size = options.BatchSize,
             lr = options.LearningRate, seed = options.Seed, positive_weight = options.PositiveWeight, val_problems = valProblems, eval_every = options.EvalEvery,
+            lm_loss = options.LmLossWeight, surprisal = options.Surprisal,
         });
         // The last valProblems train problems are held back; relabelled "test" so VerifierEvaluation scores them.
         var trainProblems = problems.Where(p => p.Split == "train").ToArray();
@@ -393,7 +422,7 @@ static partial class PrmCommands
         if (examples.Count == 0) throw new UserError($"{samplesPath} has no train problems to train the verifier on.");
         var targets = examples.Sum(e => e.Mask.Count(m => m));
         var positives = examples.Sum(e => e.Mask.Where((m, i) => m && e.Targets[i] > 0.5f).Count());
-        using var verifier = new StepVerifier(kind, CausalLanguageModel.Load(generatorDir), options.Seed);
+        using var verifier = new StepVerifier(kind, CausalLanguageModel.Load(generatorDir), options.Seed, options.Surprisal);
         var losses = new List<double>();
         var curve = new List<(int Step, double Auc)>();
         void Measure(int step)
@@ -426,7 +455,9 @@ static partial class PrmCommands
         if (curveText.Length > 0) stdout.WriteLine(curveText);
         stdout.WriteLine($"trained on {examples.Count} solutions ({targets} labelled {unit}, {positives} correct); final loss {finalLoss:F3}; " +
                          $"held-out ROC-AUC {F3(eval.RocAuc)}, accuracy {F3(eval.Accuracy)} on {eval.Targets} {unit}");
-        var md = $"## {name.ToUpperInvariant()}\n\nStarts from the generator; head on {(kind == VerifierKind.Process ? "each step's newline, BCE on step labels up to the first error" : "the final token, BCE on the outcome")}. " +
+        var md = $"## {name.ToUpperInvariant()}\n\nStarts from the generator; head on {(kind == VerifierKind.Process ? "each step's newline, BCE on step labels up to the first error" : "the final token, BCE on the outcome")}" +
+                 $"{(options.Surprisal ? $", also reading the lowest and mean log-probability of the {(kind == VerifierKind.Process ? "step's" : "solution's")} bytes" : "")}" +
+                 $"{(options.LmLossWeight > 0 ? $"; language-model loss ×{options.LmLossWeight.ToString(CultureInfo.InvariantCulture)} kept on the bytes its labels call correct" : "")}. " +
                  $"{options.Steps} updates of {options.BatchSize} solutions from {examples.Count} training samples ({targets} labelled {unit}, {positives} correct). " +
                  $"Final loss {finalLoss:F3}. Held-out ({eval.Targets} {unit} of up to 10 test problems): ROC-AUC {F3(eval.RocAuc)}, accuracy {F3(eval.Accuracy)}.\n" +
                  (curveText.Length > 0 ? $"\n{curveText}.\n" : "");
@@ -482,6 +513,7 @@ static partial class PrmCommands
             if (orm.Kind != VerifierKind.Outcome) throw new UserError($"--orm '{ormDir}' is a process verifier.");
             scored = BestOfNPipeline.Score(test, prm, orm, i => progress.Report(i));
         }
+        BestOfNPipeline.WriteScores(run.File("scores.jsonl"), scored);
         var methods = SelectionMethods.Standard().Append((SelectionMethods.Oracle, SelectionMethods.OracleSelector)).ToArray();
         var curves = SubsetResampling.Curves(scored, methods, new SubsetResamplingOptions { Resamples = resamples, Seed = seed });
         var json = SubsetResampling.ToResultsJson(curves);
@@ -509,6 +541,24 @@ static partial class PrmCommands
             table.Add([c.Method, .. c.PercentSolved.Select(F1), $"{F1(c.Lower[quarter])}..{F1(c.Upper[quarter])} (N={ns[quarter]})"]);
         foreach (var c in curves)
             run.AppendMetrics(new JsonObject { ["method"] = c.Method, ["n"] = new JsonArray(c.N.Select(x => (JsonNode)x).ToArray()), ["percent_solved"] = new JsonArray(c.PercentSolved.Select(x => (JsonNode)x).ToArray()) });
+        // The paper's ordering, pair by pair, with intervals over problems (the curves' own intervals hold the problems fixed).
+        (string, string)[] pairs = [(SelectionMethods.PrmProduct, SelectionMethods.Orm), (SelectionMethods.Orm, SelectionMethods.Majority),
+            (SelectionMethods.PrmProduct, SelectionMethods.Majority), (SelectionMethods.PrmWeighted, SelectionMethods.Majority)];
+        var pairTable = new TextTable(["difference (points)", .. ns.Select(x => $"N={x}")]);
+        var pairJson = new JsonObject();
+        foreach (var (a, b) in pairs)
+        {
+            var diffs = Enumerable.Range(0, ns.Count)
+                .Select(j => SubsetResampling.PairedDifference(curves.First(c => c.Method == a), curves.First(c => c.Method == b), j, seed: seed)).ToArray();
+            pairTable.Add([$"{a} - {b}", .. diffs.Select(d => $"{d.Difference:+0.0;-0.0;0.0} ({d.Lower:0.0}..{d.Upper:0.0})")]);
+            pairJson[$"{a}-{b}"] = new JsonObject
+            {
+                ["difference"] = new JsonArray(diffs.Select(d => (JsonNode)Math.Round(d.Difference, 3)).ToArray()),
+                ["lower"] = new JsonArray(diffs.Select(d => (JsonNode)Math.Round(d.Lower, 3)).ToArray()),
+                ["upper"] = new JsonArray(diffs.Select(d => (JsonNode)Math.Round(d.Upper, 3)).ToArray()),
+            };
+        }
+        json["paired_differences"] = pairJson;
         double At(string method) => curves.First(c => c.Method == method).PercentSolved[^1];
         var nMax = ns[^1];
         var headline = $"best-of-{nMax} on {test.Length} held-out problems: PRM {F1(At(SelectionMethods.PrmProduct))}%, ORM {F1(At(SelectionMethods.Orm))}%, " +
@@ -544,10 +594,14 @@ static partial class PrmCommands
         stdout.WriteLine(headline);
         stdout.WriteLine(aucLine);
         stdout.Write(table.ToText());
+        stdout.WriteLine($"paired differences, 95% bootstrap interval over the {test.Length} problems:");
+        stdout.Write(pairTable.ToText());
         stdout.WriteLine(order);
         var md = $"## Best-of-N\n\n{headline}. {order}\n\nThe verifiers' {aucLine}.\n\n% of held-out problems whose selected solution is right, mean over {resamples} random N-subsets of the {nMax} samples " +
                  $"(the paper's Figure 3 estimator; `oracle` = some sample is right). Paper (MATH, GPT-4 scale, N=1860): PRM 78.2%, ORM 72.4%, majority 69.6%.\n\n" +
-                 $"{table.ToMarkdown()}\n![best-of-N](best_of_n.png)\n";
+                 $"{table.ToMarkdown()}\nDifferences between methods in percentage points, with a 95% bootstrap interval over the {test.Length} problems " +
+                 $"(2,000 resamples of problems, each method keeping its result on each problem; an interval that excludes 0 means the ordering would likely survive another draw of problems):\n\n" +
+                 $"{pairTable.ToMarkdown()}\n![best-of-N](best_of_n.png)\n";
         return new BestOfNResult(curves, headline, md);
     }
 
@@ -565,10 +619,13 @@ static partial class PrmCommands
         var batch = IntOption("--batch-size", PipelineScale.Default.Generator.BatchSize, "Problems per generator update (and solutions per verifier update).");
         var problemOptions = new ProblemOptionSet(PipelineScale.Default.Generator.Problems, "");
         var arch = ArchOption();
+        var drill = DrillOption(PipelineScale.Default.Generator.DrillShare);
+        var lmLoss = LmLossOption(PipelineScale.Default.Verifier.LmLossWeight);
+        var surprisal = SurprisalOption(PipelineScale.Default.Verifier.Surprisal);
         var demo = new Option<bool>("--demo") { Description = "Use the ~2-minute demo scale (tiny model, N up to 16) instead of the defaults." };
         var threads = ThreadsOption();
         var cmd = new Command("run", "The whole pipeline at small scale: train generator, sample, train PRM and ORM, best-of-N curve.")
-            { n, testProblems, trainProblems, generatorSteps, verifierSteps, width, batch, arch, demo, output, threads };
+            { n, testProblems, trainProblems, generatorSteps, verifierSteps, width, batch, arch, drill, lmLoss, surprisal, demo, output, threads };
         foreach (var o in problemOptions.All) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
@@ -580,15 +637,17 @@ static partial class PrmCommands
                              (verifierSteps, "--verifier-steps"), (width, "--width"), (batch, "--batch-size") })
                     RequirePositive(parse.GetValue(o), name);
                 if (parse.GetValue(width) % scale.Generator.Heads != 0) throw new UserError($"--width must be divisible by {scale.Generator.Heads} (the heads).");
+                CheckShare(parse.GetValue(drill), "--drill-share");
+                CheckLmLoss(parse.GetValue(lmLoss));
                 scale = scale with
                 {
                     Generator = scale.Generator with
                     {
-                        Steps = parse.GetValue(generatorSteps), Width = parse.GetValue(width), BatchSize = parse.GetValue(batch),
+                        Steps = parse.GetValue(generatorSteps), Width = parse.GetValue(width), BatchSize = parse.GetValue(batch), DrillShare = parse.GetValue(drill),
                         Problems = problemOptions.Resolve(parse, scale.Generator.Problems), Architecture = ParseArch(parse.GetValue(arch)!),
                     },
                     Sampling = scale.Sampling with { TestSamples = parse.GetValue(n), TestProblems = parse.GetValue(testProblems), TrainProblems = parse.GetValue(trainProblems) },
-                    Verifier = scale.Verifier with { Steps = parse.GetValue(verifierSteps), BatchSize = parse.GetValue(batch) },
+                    Verifier = scale.Verifier with { Steps = parse.GetValue(verifierSteps), BatchSize = parse.GetValue(batch), LmLossWeight = parse.GetValue(lmLoss), Surprisal = parse.GetValue(surprisal) },
                 };
             }
             var run = RunFolder.Create("prm-run", parse.GetValue(output));
@@ -602,7 +661,7 @@ static partial class PrmCommands
     static BestOfNResult RunPipeline(RunFolder run, PipelineScale scale, TextWriter stdout)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        run.WriteConfig(new { verb = "prm run", generator_steps = scale.Generator.Steps, width = scale.Generator.Width, n = scale.Sampling.TestSamples, test_problems = scale.Sampling.TestProblems, train_problems = scale.Sampling.TrainProblems, verifier_steps = scale.Verifier.Steps });
+        run.WriteConfig(new { verb = "prm run", generator_steps = scale.Generator.Steps, width = scale.Generator.Width, drill_share = scale.Generator.DrillShare, lm_loss = scale.Verifier.LmLossWeight, surprisal = scale.Verifier.Surprisal, n = scale.Sampling.TestSamples, test_problems = scale.Sampling.TestProblems, train_problems = scale.Sampling.TrainProblems, verifier_steps = scale.Verifier.Steps });
         var generatorRun = RunFolder.Create("g", Path.Combine(run.Path, "1-generator"));
         var (generatorDir, genMd) = TrainGeneratorIn(generatorRun, scale.Generator, stdout);
         generatorRun.WriteReport("# prm train-generator\n\n" + genMd);

@@ -54,11 +54,11 @@ public sealed record ProblemSamples(string Id, string Split, string Statement, s
 public sealed record SamplingPlan
 {
     /// <summary>Problems whose samples train the verifiers.</summary>
-    public int TrainProblems { get; init; } = 512;
+    public int TrainProblems { get; init; } = 1024;
     /// <summary>Samples per training problem.</summary>
     public int TrainSamples { get; init; } = 16;
     /// <summary>Held-out problems for best-of-N.</summary>
-    public int TestProblems { get; init; } = 192;
+    public int TestProblems { get; init; } = 256;
     /// <summary>Samples per held-out problem (N_max).</summary>
     public int TestSamples { get; init; } = 64;
     /// <summary>Sampling temperature.</summary>
@@ -120,6 +120,26 @@ public static class BestOfNPipeline
         }
         return result;
     }
+
+    /// <summary>
+    /// Writes <paramref name="scored"/> (from <see cref="Score"/>) atomically as JSON lines, one problem a line:
+    /// <c>id</c> and per sample its <c>text</c>, <c>correct</c>, <c>answer</c>, the PRM's <c>steps</c> and the ORM's
+    /// <c>orm</c> probability, so a run's selections can be inspected or re-aggregated without scoring again.
+    /// </summary>
+    public static void WriteScores(string path, IReadOnlyList<IReadOnlyList<SampledSolution>> scored) => AtomicFile.Write(path, s =>
+    {
+        using var w = new StreamWriter(s, new UTF8Encoding(false), leaveOpen: true) { NewLine = "\n" };
+        foreach (var problem in scored)
+            w.WriteLine(new JsonObject
+            {
+                ["id"] = problem.Count > 0 ? problem[0].ProblemId : "",
+                ["samples"] = new JsonArray(problem.Select(x => (JsonNode)new JsonObject
+                {
+                    ["text"] = x.Text, ["correct"] = x.IsCorrect, ["answer"] = x.FinalAnswer,
+                    ["steps"] = new JsonArray(x.StepScores.Select(v => (JsonNode)Math.Round(v, 5)).ToArray()), ["orm"] = Math.Round(x.OutcomeScore, 5),
+                }).ToArray()),
+            }.ToJsonString());
+    });
 
     /// <summary>
     /// How well the scores of <see cref="Score"/> separate right from wrong on the held-out samples: the PRM per

@@ -25,20 +25,39 @@ public enum VerifierKind
 /// reads, a 0/1 target per position, and which targets count. For a PRM the positions are the steps'
 /// newlines (<see cref="CheckedStep.End"/>), targets the step labels (+1 → 1, −1 → 0) and the mask
 /// <see cref="SolutionCheck.LabelMask"/> (steps after the first error are neutral); for an ORM there is one
-/// position, the last token, with target <see cref="SolutionCheck.IsCorrect"/>.
+/// position, the last token, with target <see cref="SolutionCheck.IsCorrect"/>. <paramref name="LmMask"/> (one
+/// flag per token, or null) marks the tokens the language-model loss of <see cref="VerifierTrainingOptions.LmLossWeight"/>
+/// predicts: the bytes of the steps a label calls correct (PRM) or of a correct solution (ORM), so each verifier
+/// keeps its language model on text its own kind of label vouches for. <paramref name="Starts"/> (or null: each
+/// position alone) gives the first token of the span each position closes (a step's first byte for a PRM, the
+/// solution's first byte for an ORM), over which a verifier that reads surprisal summarises the log-probabilities.
 /// </summary>
-public sealed record VerifierExample(long[] Ids, long[] Positions, float[] Targets, bool[] Mask)
+public sealed record VerifierExample(long[] Ids, long[] Positions, float[] Targets, bool[] Mask, bool[]? LmMask = null, long[]? Starts = null)
 {
     /// <summary>The example of <paramref name="solution"/> to <paramref name="prompt"/> as <paramref name="kind"/> sees it.</summary>
     public static VerifierExample From(VerifierKind kind, string prompt, string solution, SolutionCheck check)
     {
-        var ids = ByteTokens.Encode(prompt + solution);
+        var text = prompt + solution;
+        var ids = ByteTokens.Encode(text);
+        var lm = new bool[ids.Length];
+        void Vouch(int startChar, int endChar)
+        {
+            var last = Math.Min(ByteTokens.Position(text, Math.Min(text.Length - 1, endChar)), ids.Length - 1);
+            for (var t = ByteTokens.Position(text, startChar); t <= last; t++) lm[t] = true;
+        }
         if (kind == VerifierKind.Outcome)
-            return new VerifierExample(ids, [ids.Length - 1], [check.IsCorrect ? 1f : 0f], [true]);
+        {
+            if (check.IsCorrect && solution.Length > 0) Vouch(prompt.Length, text.Length - 1);
+            var last = ids.Length - 1L;
+            return new VerifierExample(ids, [last], [check.IsCorrect ? 1f : 0f], [true], lm, [Math.Min(last, ByteTokens.Position(text, prompt.Length))]);
+        }
         var labels = check.StepLabels;
         var mask = check.LabelMask;
-        return new VerifierExample(ids, StepPositions(prompt, solution, check),
-            labels.Select(l => l == 1 ? 1f : 0f).ToArray(), mask.ToArray());
+        for (var i = 0; i < check.Steps.Count; i++)
+            if (labels[i] == 1) Vouch(prompt.Length + check.Steps[i].Start, prompt.Length + check.Steps[i].End);
+        var positions = StepPositions(prompt, solution, check);
+        var starts = check.Steps.Select((step, i) => Math.Min(positions[i], (long)ByteTokens.Position(text, prompt.Length + step.Start))).ToArray();
+        return new VerifierExample(ids, positions, labels.Select(l => l == 1 ? 1f : 0f).ToArray(), mask.ToArray(), lm, starts);
     }
 
     /// <summary>
@@ -57,7 +76,7 @@ public sealed record VerifierExample(long[] Ids, long[] Positions, float[] Targe
 public sealed record VerifierTrainingOptions
 {
     /// <summary>Optimizer updates.</summary>
-    public int Steps { get; init; } = 800;
+    public int Steps { get; init; } = 2000;
     /// <summary>Solutions per update.</summary>
     public int BatchSize { get; init; } = 16;
     /// <summary>Peak learning rate (warm-up then cosine decay to a tenth).</summary>
@@ -69,6 +88,15 @@ public sealed record VerifierTrainingOptions
     /// are the minority of a weak generator's samples, so 1 lets a verifier lean on "wrong"; above 1 evens that out.
     /// </summary>
     public double PositiveWeight { get; init; } = 1.0;
+    /// <summary>
+    /// Weight of a next-byte language-model loss added to the verifier's loss, on the tokens of
+    /// <see cref="VerifierExample.LmMask"/>. The paper's PRM is a language model that predicts a verdict token;
+    /// keeping a language-model objective stops fine-tuning from wearing away what the generator's weights know
+    /// about the arithmetic. 0 trains the head's loss alone.
+    /// </summary>
+    public double LmLossWeight { get; init; } = 1.0;
+    /// <summary>Build the verifier to train with a head that also reads surprisal (<see cref="StepVerifier.ReadsSurprisal"/>).</summary>
+    public bool Surprisal { get; init; } = true;
     /// <summary>Call <see cref="StepVerifier.Train"/>'s evaluation callback every this many updates (0: never).</summary>
     public int EvalEvery { get; init; }
 }
@@ -83,25 +111,36 @@ public sealed class StepVerifier : nn.Module
 {
     /// <summary>The language model whose final hidden states the head reads.</summary>
     public readonly CausalLanguageModel body;
-    /// <summary>Hidden state → logit.</summary>
+    /// <summary>Hidden state (and, when <see cref="ReadsSurprisal"/>, the two surprisal features) → logit.</summary>
     public readonly Linear head;
+
+    /// <summary>The features a surprisal-reading head adds to the hidden state.</summary>
+    public const int SurprisalFeatures = 2;
+    /// <summary>The starting weight of each surprisal feature in the head.</summary>
+    public const double SurprisalInitialWeight = 0.5;
 
     /// <summary>The file of the head's weights inside a verifier folder.</summary>
     public const string HeadFileName = "verifier_head.safetensors";
     /// <summary>The file naming the verifier's kind inside a verifier folder.</summary>
     public const string InfoFileName = "verifier.json";
 
-    /// <summary>A verifier of <paramref name="kind"/> on <paramref name="body"/> (which it now owns) with a fresh head.</summary>
-    public StepVerifier(VerifierKind kind, CausalLanguageModel body, long seed = 0) : base(nameof(StepVerifier))
+    /// <summary>
+    /// A verifier of <paramref name="kind"/> on <paramref name="body"/> (which it now owns) with a fresh head;
+    /// with <paramref name="surprisal"/> the head also reads how surprised the body's own language model is by
+    /// the span each position closes (see <see cref="ReadsSurprisal"/>).
+    /// </summary>
+    public StepVerifier(VerifierKind kind, CausalLanguageModel body, long seed = 0, bool surprisal = false) : base(nameof(StepVerifier))
     {
         Kind = kind;
+        ReadsSurprisal = surprisal;
         this.body = body;
         using (var g = new Generator((ulong)seed))
         {
-            head = nn.Linear(body.Config.HiddenWidth, 1);
+            head = nn.Linear(body.Config.HiddenWidth + (surprisal ? SurprisalFeatures : 0), 1);
             using var noGrad = no_grad();
             head.weight!.normal_(0, 0.02, generator: g);
             head.bias!.zero_();
+            if (surprisal) head.weight!.narrow(1, body.Config.HiddenWidth, SurprisalFeatures).fill_(SurprisalInitialWeight);
         }
         RegisterComponents();
     }
@@ -110,17 +149,54 @@ public sealed class StepVerifier : nn.Module
     public VerifierKind Kind { get; }
 
     /// <summary>
+    /// Whether the head reads, beside the hidden state at each position, the lowest and the mean log-probability
+    /// (nats, floored at −30) that the body's language model gives the tokens of the span the position closes: the
+    /// step's bytes for a PRM, the whole solution's for an ORM. A small model's hidden state at a step's newline
+    /// does not carry "the digits I just read were not the ones I expected" (the generator's own per-step
+    /// likelihood separates right from wrong steps better than a head on that state learns to); the
+    /// language model's log-probabilities do, and both kinds of verifier get the same two numbers. Their weights
+    /// start at <see cref="SurprisalInitialWeight"/> each, so an untrained head already ranks like the likelihood
+    /// and training refines it (from zero, AdamW's steps of about the learning rate would take thousands of
+    /// updates to give the features a say).
+    /// </summary>
+    public bool ReadsSurprisal { get; }
+
+    /// <summary>
     /// Logits <c>[B, S]</c> of the head at <paramref name="positions"/> <c>[B, S]</c> (int64 token indices)
     /// of <paramref name="ids"/> <c>[B, T]</c>: the hidden states are gathered along time, so row b's
     /// s-th logit depends only on <c>hidden[b, positions[b, s]]</c>.
     /// </summary>
-    public Tensor Logits(Tensor ids, Tensor positions)
+    /// <remarks>A surprisal-reading verifier summarises the tokens from <paramref name="starts"/> <c>[B, S]</c>
+    /// (default: each position alone) to each position.</remarks>
+    public Tensor Logits(Tensor ids, Tensor positions, Tensor? starts = null)
     {
         using var scope = NewDisposeScope();
-        var hidden = body.Hidden(ids);
+        return HeadAt(body.Hidden(ids), positions, ids, starts ?? positions).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The head's logits <c>[B, S]</c> at <paramref name="positions"/> of <paramref name="hidden"/> <c>[B, T, H]</c>
+    /// (the states of <paramref name="ids"/> <c>[B, T]</c>; the first token's log-probability, which nothing
+    /// in the batch predicts, counts as 0).
+    /// </summary>
+    Tensor HeadAt(Tensor hidden, Tensor positions, Tensor ids, Tensor starts)
+    {
+        using var scope = NewDisposeScope();
         var index = positions.unsqueeze(-1).expand(positions.shape[0], positions.shape[1], hidden.shape[2]);
         var gathered = hidden.gather(1, index);
-        return head.forward(gathered).squeeze(-1).MoveToOuterDisposeScope();
+        if (!ReadsSurprisal) return head.forward(gathered).squeeze(-1).MoveToOuterDisposeScope();
+        var (b, t) = (ids.shape[0], ids.shape[1]);
+        // tokenLogp[b, t] = log P(ids[b, t] | ids[b, ..t]), read from the logits at t − 1.
+        var logp = F.log_softmax(body.Head(hidden.narrow(1, 0, t - 1)), -1);
+        var predicted = logp.gather(2, ids.narrow(1, 1, t - 1).unsqueeze(-1)).squeeze(-1);
+        var tokenLogp = F.pad(predicted, [1, 0]).clamp_min(-30).unsqueeze(1); // [B, 1, T]
+        var time = arange(t, dtype: ScalarType.Int64).view(1, 1, t);
+        var inSpan = time.ge(starts.unsqueeze(-1)).logical_and(time.le(positions.unsqueeze(-1))); // [B, S, T]
+        var count = inSpan.sum(-1, type: ScalarType.Float32).clamp_min(1);
+        var mean = tokenLogp.expand(b, positions.shape[1], t).where(inSpan, zeros_like(tokenLogp)).sum(-1) / count;
+        var min = tokenLogp.expand(b, positions.shape[1], t).where(inSpan, zeros_like(tokenLogp)).min(-1).values;
+        var features = stack([min, mean], -1);
+        return head.forward(cat([gathered, features], -1)).squeeze(-1).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -138,13 +214,17 @@ public sealed class StepVerifier : nn.Module
         return ((losses * weights).sum() / m.sum().clamp_min(1)).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Pads a batch of examples: ids (right-padded with 0; causal attention keeps padding invisible to real tokens), positions, targets, mask.</summary>
-    public static (Tensor Ids, Tensor Positions, Tensor Targets, Tensor Mask) Collate(IReadOnlyList<VerifierExample> batch)
+    /// <summary>
+    /// Pads a batch of examples: ids (right-padded with 0; causal attention keeps padding invisible to real
+    /// tokens), positions, targets, mask, and span starts (each position itself where an example has none).
+    /// </summary>
+    public static (Tensor Ids, Tensor Positions, Tensor Targets, Tensor Mask, Tensor Starts) Collate(IReadOnlyList<VerifierExample> batch)
     {
         var t = batch.Max(e => e.Ids.Length);
         var s = Math.Max(1, batch.Max(e => e.Positions.Length));
         var ids = new long[batch.Count * t];
         var positions = new long[batch.Count * s];
+        var starts = new long[batch.Count * s];
         var targets = new float[batch.Count * s];
         var mask = new bool[batch.Count * s];
         for (var b = 0; b < batch.Count; b++)
@@ -152,18 +232,41 @@ public sealed class StepVerifier : nn.Module
             var e = batch[b];
             Array.Copy(e.Ids, 0, ids, b * t, e.Ids.Length);
             Array.Copy(e.Positions, 0, positions, b * s, e.Positions.Length);
+            Array.Copy(e.Starts ?? e.Positions, 0, starts, b * s, e.Positions.Length);
             Array.Copy(e.Targets, 0, targets, b * s, e.Targets.Length);
             Array.Copy(e.Mask, 0, mask, b * s, e.Mask.Length);
         }
-        return (tensor(ids, [batch.Count, t]), tensor(positions, [batch.Count, s]), tensor(targets, [batch.Count, s]), tensor(mask, [batch.Count, s]));
+        return (tensor(ids, [batch.Count, t]), tensor(positions, [batch.Count, s]), tensor(targets, [batch.Count, s]), tensor(mask, [batch.Count, s]),
+            tensor(starts, [batch.Count, s]));
     }
 
-    /// <summary>The masked loss of a batch of examples (correct targets weighted by <paramref name="positiveWeight"/>).</summary>
-    public Tensor Loss(IReadOnlyList<VerifierExample> batch, double positiveWeight = 1.0)
+    /// <summary>
+    /// The masked loss of a batch of examples (correct targets weighted by <paramref name="positiveWeight"/>), plus
+    /// <paramref name="lmLossWeight"/> times the mean next-byte cross-entropy over the tokens their
+    /// <see cref="VerifierExample.LmMask"/> marks (nothing when none is marked).
+    /// </summary>
+    public Tensor Loss(IReadOnlyList<VerifierExample> batch, double positiveWeight = 1.0, double lmLossWeight = 0)
     {
         using var scope = NewDisposeScope();
-        var (ids, positions, targets, mask) = Collate(batch);
-        return MaskedLoss(Logits(ids, positions), targets, mask, positiveWeight).MoveToOuterDisposeScope();
+        var (ids, positions, targets, mask, starts) = Collate(batch);
+        var hidden = body.Hidden(ids);
+        var loss = MaskedLoss(HeadAt(hidden, positions, ids, starts), targets, mask, positiveWeight);
+        if (lmLossWeight == 0) return loss.MoveToOuterDisposeScope();
+        // Token t is predicted from position t − 1: targets are the ids one step on, −100 where not marked.
+        var t = (int)ids.shape[1];
+        var lmTargets = Enumerable.Repeat(-100L, batch.Count * t).ToArray();
+        var any = false;
+        for (var b = 0; b < batch.Count; b++)
+        {
+            if (batch[b].LmMask is not { } lm) continue;
+            for (var k = 1; k < lm.Length; k++)
+                if (lm[k]) { lmTargets[b * t + k - 1] = batch[b].Ids[k]; any = true; }
+        }
+        if (!any) return loss.MoveToOuterDisposeScope();
+        var logits = body.Head(hidden);
+        using var weight = lmLossWeight.ToScalar();
+        var lmLoss = F.cross_entropy(logits.view(-1, logits.shape[^1]), tensor(lmTargets), ignore_index: -100);
+        return (loss + lmLoss * weight).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -175,6 +278,7 @@ public sealed class StepVerifier : nn.Module
     public void Train(IReadOnlyList<VerifierExample> examples, VerifierTrainingOptions options, Action<int, double, double>? onStep = null, Action<int>? onEval = null)
     {
         if (options.PositiveWeight <= 0) throw new ArgumentException($"the positive weight must be above 0, not {options.PositiveWeight}.");
+        if (options.LmLossWeight < 0) throw new ArgumentException($"the language-model loss weight must be 0 or more, not {options.LmLossWeight}.");
         var usable = examples.Where(e => e.Mask.Any(m => m) && e.Ids.Length <= body.ContextLength).ToArray();
         if (usable.Length == 0) throw new ArgumentException("there are no verifier examples with a label to train on.");
         var schedule = new TrainerOptions
@@ -191,7 +295,7 @@ public sealed class StepVerifier : nn.Module
             var lr = LearningRateSchedule.At(step, schedule);
             using var scope = NewDisposeScope();
             optimizer.ZeroGrad();
-            using var loss = Loss(batch, options.PositiveWeight);
+            using var loss = Loss(batch, options.PositiveWeight, options.LmLossWeight);
             loss.backward();
             GradientClipping.ClipGlobalNorm(parameters(), 1.0);
             optimizer.Step(lr);
@@ -226,8 +330,8 @@ public sealed class StepVerifier : nn.Module
                 result[i] = new double[examples[i].Positions.Length];
             if (idx.Length == 0) continue;
             using var scope = NewDisposeScope();
-            var (ids, positions) = SharedPromptBatch(promptIds, idx.Select(i => examples[i]).ToArray());
-            var probs = LogitsAfterPrompt(promptIds, ids, positions).sigmoid().to_type(ScalarType.Float64).data<double>().ToArray();
+            var (ids, positions, starts) = SharedPromptBatch(promptIds, idx.Select(i => examples[i]).ToArray());
+            var probs = LogitsAfterPrompt(promptIds, ids, positions, starts).sigmoid().to_type(ScalarType.Float64).data<double>().ToArray();
             var s = (int)positions.shape[1];
             for (var k = 0; k < idx.Length; k++)
                 result[idx[k]] = probs.Skip(k * s).Take(examples[idx[k]].Positions.Length).ToArray();
@@ -250,8 +354,8 @@ public sealed class StepVerifier : nn.Module
         {
             var idx = order.Skip(start).Take(batchSize).ToArray();
             using var scope = NewDisposeScope();
-            var (ids, positions, _, _) = Collate(idx.Select(i => examples[i]).ToArray());
-            var probs = Logits(ids, positions).sigmoid().to_type(ScalarType.Float64).data<double>().ToArray();
+            var (ids, positions, _, _, starts) = Collate(idx.Select(i => examples[i]).ToArray());
+            var probs = Logits(ids, positions, starts).sigmoid().to_type(ScalarType.Float64).data<double>().ToArray();
             var s = (int)positions.shape[1];
             for (var k = 0; k < idx.Length; k++)
                 result[idx[k]] = probs.Skip(k * s).Take(examples[idx[k]].Positions.Length).ToArray();
@@ -265,20 +369,25 @@ public sealed class StepVerifier : nn.Module
     /// shifted to match; every example must start with <paramref name="promptIds"/>. Keeping the last prompt
     /// token makes every position (an ORM on an empty solution reads it) land inside the batch.
     /// </summary>
-    static (Tensor Ids, Tensor Positions) SharedPromptBatch(long[] promptIds, IReadOnlyList<VerifierExample> batch)
+    static (Tensor Ids, Tensor Positions, Tensor Starts) SharedPromptBatch(long[] promptIds, IReadOnlyList<VerifierExample> batch)
     {
         var offset = promptIds.Length - 1;
         var t = batch.Max(e => e.Ids.Length) - offset;
         var s = Math.Max(1, batch.Max(e => e.Positions.Length));
         var ids = new long[batch.Count * t];
         var positions = new long[batch.Count * s];
+        var starts = new long[batch.Count * s];
         for (var b = 0; b < batch.Count; b++)
         {
             var e = batch[b];
             Array.Copy(e.Ids, offset, ids, b * t, e.Ids.Length - offset);
-            for (var k = 0; k < e.Positions.Length; k++) positions[b * s + k] = e.Positions[k] - offset;
+            for (var k = 0; k < e.Positions.Length; k++)
+            {
+                positions[b * s + k] = e.Positions[k] - offset;
+                starts[b * s + k] = Math.Max(0, (e.Starts ?? e.Positions)[k] - offset);
+            }
         }
-        return (tensor(ids, [batch.Count, t]), tensor(positions, [batch.Count, s]));
+        return (tensor(ids, [batch.Count, t]), tensor(positions, [batch.Count, s]), tensor(starts, [batch.Count, s]));
     }
 
     /// <summary>
@@ -287,16 +396,15 @@ public sealed class StepVerifier : nn.Module
     /// one problem costs one prompt plus N solutions instead of N prompts (a prompt is most of the bytes).
     /// <paramref name="ids"/> and <paramref name="positions"/> are relative to the end of that prefix.
     /// </summary>
-    Tensor LogitsAfterPrompt(long[] promptIds, Tensor ids, Tensor positions)
+    Tensor LogitsAfterPrompt(long[] promptIds, Tensor ids, Tensor positions, Tensor starts)
     {
         using var scope = NewDisposeScope();
-        if (promptIds.Length < 2) return Logits(ids, positions).MoveToOuterDisposeScope();
+        if (promptIds.Length < 2) return Logits(ids, positions, starts).MoveToOuterDisposeScope();
         using var cache = body.NewCache(promptIds.Length - 1 + (int)ids.shape[1]);
         body.Hidden(tensor(promptIds[..^1], [1, promptIds.Length - 1]), cache);
         cache.ExpandBatch((int)ids.shape[0]);
         var hidden = body.Hidden(ids, cache);
-        var index = positions.unsqueeze(-1).expand(positions.shape[0], positions.shape[1], hidden.shape[2]);
-        return head.forward(hidden.gather(1, index)).squeeze(-1).MoveToOuterDisposeScope();
+        return HeadAt(hidden, positions, ids, starts).MoveToOuterDisposeScope();
     }
 
     /// <summary>Writes the body as an HF folder plus the head's weights and <c>verifier.json</c> (the kind).</summary>
@@ -304,7 +412,7 @@ public sealed class StepVerifier : nn.Module
     {
         body.SaveHf(directory);
         Safetensors.Save(Path.Combine(directory, HeadFileName), head.state_dict());
-        var info = new JsonObject { ["kind"] = Kind == VerifierKind.Process ? "prm" : "orm" };
+        var info = new JsonObject { ["kind"] = Kind == VerifierKind.Process ? "prm" : "orm", ["surprisal"] = ReadsSurprisal };
         AtomicFile.WriteText(Path.Combine(directory, InfoFileName), info.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
     }
 
@@ -315,13 +423,16 @@ public sealed class StepVerifier : nn.Module
     {
         var infoPath = Path.Combine(directory, InfoFileName);
         if (!File.Exists(infoPath)) throw new FileNotFoundException($"'{directory}' is not a verifier folder: it has no {InfoFileName}.", infoPath);
-        var kind = (JsonNode.Parse(File.ReadAllText(infoPath))?["kind"]?.GetValue<string>()) switch
+        var info = JsonNode.Parse(File.ReadAllText(infoPath));
+        var kind = (info?["kind"]?.GetValue<string>()) switch
         {
             "prm" => VerifierKind.Process,
             "orm" => VerifierKind.Outcome,
             var k => throw new InvalidDataException($"{infoPath}: kind must be \"prm\" or \"orm\", not {k ?? "missing"}."),
         };
-        var verifier = new StepVerifier(kind, CausalLanguageModel.Load(directory));
+        // Folders written before the surprisal option have no "surprisal" key: a plain head.
+        var surprisal = info?["surprisal"]?.GetValue<bool>() ?? false;
+        var verifier = new StepVerifier(kind, CausalLanguageModel.Load(directory), surprisal: surprisal);
         Safetensors.LoadInto(verifier.head, Path.Combine(directory, HeadFileName));
         verifier.eval();
         return verifier;

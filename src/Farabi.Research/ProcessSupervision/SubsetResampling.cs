@@ -21,7 +21,18 @@ public sealed record SubsetResamplingOptions
 /// <param name="PercentSolved">Mean % solved over the resamples, one per N.</param>
 /// <param name="Lower">2.5th percentile of % solved over the resamples.</param>
 /// <param name="Upper">97.5th percentile of % solved over the resamples.</param>
-public sealed record SelectionCurve(string Method, IReadOnlyList<int> N, IReadOnlyList<double> PercentSolved, IReadOnlyList<double> Lower, IReadOnlyList<double> Upper);
+public sealed record SelectionCurve(string Method, IReadOnlyList<int> N, IReadOnlyList<double> PercentSolved, IReadOnlyList<double> Lower, IReadOnlyList<double> Upper)
+{
+    /// <summary>
+    /// Per N, per problem (in input order), the share of resamples in which the method's selection was right
+    /// (null when the curve was not made by <see cref="SubsetResampling.Curves"/>). <see cref="PercentSolved"/>
+    /// is 100 × its mean over problems; <see cref="SubsetResampling.PairedDifference"/> resamples problems from it.
+    /// </summary>
+    public IReadOnlyList<double[]>? PerProblem { get; init; }
+}
+
+/// <summary>A difference of two methods' % solved at one N (percentage points) with a 95% bootstrap interval over problems.</summary>
+public sealed record PairedDifference(string Better, string Worse, int N, double Difference, double Lower, double Upper);
 
 /// <summary>
 /// The estimator behind "Let's Verify Step by Step", Figure 3: with N_max samples per problem, the
@@ -76,7 +87,12 @@ public static class SubsetResampling
         var means = new double[methods.Count][];
         var lowers = new double[methods.Count][];
         var uppers = new double[methods.Count][];
-        for (var m = 0; m < methods.Count; m++) { means[m] = new double[ns.Count]; lowers[m] = new double[ns.Count]; uppers[m] = new double[ns.Count]; }
+        var perProblem = new double[methods.Count][][];
+        for (var m = 0; m < methods.Count; m++)
+        {
+            means[m] = new double[ns.Count]; lowers[m] = new double[ns.Count]; uppers[m] = new double[ns.Count];
+            perProblem[m] = ns.Select(_ => new double[samplesPerProblem.Count]).ToArray();
+        }
 
         for (var j = 0; j < ns.Count; j++)
         {
@@ -90,11 +106,15 @@ public static class SubsetResampling
             for (var r = 0; r < options.Resamples; r++)
             {
                 var counts = new int[methods.Count];
-                foreach (var samples in samplesPerProblem)
+                for (var p = 0; p < samplesPerProblem.Count; p++)
                 {
-                    DrawSubset(samples, n, rng, indices, subset);
+                    DrawSubset(samplesPerProblem[p], n, rng, indices, subset);
                     for (var m = 0; m < methods.Count; m++)
-                        if (methods[m].Selector(subset)?.IsCorrect == true) counts[m]++;
+                        if (methods[m].Selector(subset)?.IsCorrect == true)
+                        {
+                            counts[m]++;
+                            perProblem[m][j][p] += 1.0 / options.Resamples;
+                        }
                 }
                 for (var m = 0; m < methods.Count; m++) solved[m][r] = 100.0 * counts[m] / samplesPerProblem.Count;
             }
@@ -106,7 +126,34 @@ public static class SubsetResampling
                 uppers[m][j] = Percentile(solved[m], 0.975);
             }
         }
-        return methods.Select((method, m) => new SelectionCurve(method.Name, ns.ToArray(), means[m], lowers[m], uppers[m])).ToArray();
+        return methods.Select((method, m) => new SelectionCurve(method.Name, ns.ToArray(), means[m], lowers[m], uppers[m]) { PerProblem = perProblem[m] }).ToArray();
+    }
+
+    /// <summary>
+    /// How far <paramref name="better"/> is ahead of <paramref name="worse"/> at the <paramref name="nIndex"/>-th N,
+    /// in percentage points, with a 95% percentile interval from <paramref name="bootstraps"/> resamples of the
+    /// problems (with replacement; both methods keep their pairing on each problem). Unlike the curves' own
+    /// interval, which holds the problems fixed, this one asks whether the ordering would survive another
+    /// draw of problems. Both curves must come from one <see cref="Curves"/> call.
+    /// </summary>
+    public static PairedDifference PairedDifference(SelectionCurve better, SelectionCurve worse, int nIndex, int bootstraps = 2000, int seed = 0)
+    {
+        if (better.PerProblem is not { } a || worse.PerProblem is not { } b)
+            throw new ArgumentException("paired differences need curves made by SubsetResampling.Curves (per-problem results).");
+        if (a[nIndex].Length != b[nIndex].Length || !better.N.SequenceEqual(worse.N))
+            throw new ArgumentException($"{better.Method} and {worse.Method} were not measured on the same problems and N.");
+        ArgumentOutOfRangeException.ThrowIfLessThan(bootstraps, 1);
+        var d = a[nIndex].Zip(b[nIndex], (x, y) => 100 * (x - y)).ToArray();
+        var rng = new Random(seed);
+        var means = new double[bootstraps];
+        for (var r = 0; r < bootstraps; r++)
+        {
+            var sum = 0.0;
+            for (var i = 0; i < d.Length; i++) sum += d[rng.Next(d.Length)];
+            means[r] = sum / d.Length;
+        }
+        Array.Sort(means);
+        return new PairedDifference(better.Method, worse.Method, better.N[nIndex], d.Average(), Percentile(means, 0.025), Percentile(means, 0.975));
     }
 
     /// <summary>

@@ -49,6 +49,14 @@ public sealed class PrmPipelineVerbTests : IDisposable
         Assert.Equal([1, 2, 4], doc.RootElement.GetProperty("n").EnumerateArray().Select(x => x.GetInt32()));
         foreach (var key in new[] { "prm_prod", "prm_min", "prm_last", "orm", "majority", "prm_weighted" })
             Assert.Equal(3, doc.RootElement.GetProperty(key).GetArrayLength());
+        // The paper's ordering pair by pair, each with a bootstrap interval around its difference.
+        var pair = doc.RootElement.GetProperty("paired_differences").GetProperty("prm_prod-orm");
+        Assert.Equal(3, pair.GetProperty("difference").GetArrayLength());
+        Assert.All(pair.GetProperty("lower").EnumerateArray().Zip(pair.GetProperty("upper").EnumerateArray()), x => Assert.True(x.First.GetDouble() <= x.Second.GetDouble()));
+        // Every verifier's per-sample scores, one problem a line.
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(D("bon"), "scores.jsonl")).Length);
+        // Verifiers read surprisal and keep the language-model loss by default.
+        Assert.Contains("\"surprisal\": true", File.ReadAllText(Path.Combine(D("prm"), "verifier", "verifier.json")));
         Assert.True(new FileInfo(Path.Combine(D("bon"), "best_of_n.png")).Length > 1000);
         Assert.Contains("| prm_prod |", File.ReadAllText(Path.Combine(D("bon"), "report.md")));
     }

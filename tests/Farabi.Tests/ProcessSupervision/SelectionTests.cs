@@ -187,6 +187,32 @@ public sealed class SubsetResamplingTests
     }
 
     [Fact]
+    public void Paired_differences_resample_problems_and_keep_each_problem_paired()
+    {
+        // Half the problems: the oracle solves them and a first-sample pick does not (the right sample is second);
+        // the other half: both solve them. At N = 2 the oracle is ahead by 50 points on average.
+        var problems = Enumerable.Range(0, 40).Select(p => (IReadOnlyList<SampledSolution>)(p % 2 == 0
+            ? [S(p, 0, false), S(p, 1, true)]
+            : [S(p, 0, true), S(p, 1, true)])).ToArray();
+        SolutionSelector first = s => s[0];
+        var curves = SubsetResampling.Curves(problems, [("oracle", SelectionMethods.OracleSelector), ("first", first)], new() { Resamples = 5 });
+        Assert.Equal(50, curves[0].PerProblem![1].Average() * 100 - curves[1].PerProblem![1].Average() * 100, 6);
+        var d = SubsetResampling.PairedDifference(curves[0], curves[1], 1, bootstraps: 500, seed: 1);
+        Assert.Equal(curves[0].PercentSolved[1] - curves[1].PercentSolved[1], d.Difference, 6);
+        Assert.Equal(2, d.N);
+        Assert.True(d.Lower > 25 && d.Upper < 75 && d.Lower < 50 && d.Upper > 50, $"{d.Lower}..{d.Upper}");
+        // A method against itself differs by exactly nothing on every resample of problems.
+        var same = SubsetResampling.PairedDifference(curves[1], curves[1], 1);
+        Assert.Equal((0.0, 0.0, 0.0), (same.Difference, same.Lower, same.Upper));
+        // At N = 1 both pick the one sample drawn: no difference on any problem.
+        var one = SubsetResampling.PairedDifference(curves[0], curves[1], 0);
+        Assert.Equal((0.0, 0.0, 0.0), (one.Difference, one.Lower, one.Upper));
+        // Curves without per-problem results cannot be paired.
+        var bare = curves[0] with { PerProblem = null };
+        Assert.Throws<ArgumentException>(() => SubsetResampling.PairedDifference(bare, curves[1], 1));
+    }
+
+    [Fact]
     public void Impossible_requests_are_rejected()
     {
         IReadOnlyList<SampledSolution>[] problems = [[S(0, 0, true), S(0, 1, false)]];

@@ -112,6 +112,126 @@ public sealed class StepVerifierTests
     }
 
     [Fact]
+    public void Language_model_mask_covers_the_bytes_each_kind_of_label_vouches_for()
+    {
+        var lines = Problem.Solution.Split('\n');
+        lines[1] = lines[1][..(lines[1].IndexOf('=') + 1)] + "999";
+        var text = string.Join('\n', lines);
+        var check = StepChecker.Check(Problem.Reference, text);
+        Assert.Equal(new[] { 1, -1, 0, 0 }, check.StepLabels);
+        string Marked(VerifierExample e) => ByteTokens.Decode(e.Ids.Where((_, t) => e.LmMask![t]));
+
+        // PRM: the first step (its newline included) is the only one a label calls correct.
+        var prm = VerifierExample.From(VerifierKind.Process, Problem.Prompt, text, check);
+        Assert.Equal(lines[0] + "\n", Marked(prm));
+        // ORM: all of a correct solution, nothing of a wrong one; never the prompt.
+        var right = VerifierExample.From(VerifierKind.Outcome, Problem.Prompt, Problem.Solution, StepChecker.Check(Problem.Reference, Problem.Solution));
+        Assert.Equal(Problem.Solution, Marked(right));
+        var wrongOutcome = $"1+1=2\nanswer: {Problem.Answer + 1}\n";
+        var wrong = VerifierExample.From(VerifierKind.Outcome, Problem.Prompt, wrongOutcome, StepChecker.Check(Problem.Reference, wrongOutcome));
+        Assert.Equal("", Marked(wrong));
+        // A PRM example of the right solution marks every solution byte, as the ORM's does.
+        var prmRight = VerifierExample.From(VerifierKind.Process, Problem.Prompt, Problem.Solution, StepChecker.Check(Problem.Reference, Problem.Solution));
+        Assert.Equal(Problem.Solution, Marked(prmRight));
+    }
+
+    [Fact]
+    public void Language_model_loss_adds_the_weighted_cross_entropy_of_the_marked_bytes()
+    {
+        using var verifier = new StepVerifier(VerifierKind.Process, TinyBody(), seed: 2);
+        verifier.eval();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var e = VerifierExample.From(VerifierKind.Process, Problem.Prompt, Problem.Solution, StepChecker.Check(Problem.Reference, Problem.Solution));
+        var headOnly = verifier.Loss([e], lmLossWeight: 0).item<float>();
+        var withLm = verifier.Loss([e], lmLossWeight: 0.5).item<float>();
+        // The cross-entropy by hand: log-probabilities of each marked byte from the position before it.
+        var logp = TorchSharp.torch.nn.functional.log_softmax(verifier.body.Forward(tensor(e.Ids, [1, e.Ids.Length])), -1);
+        var marked = Enumerable.Range(1, e.Ids.Length - 1).Where(t => e.LmMask![t]).ToArray();
+        var ce = -marked.Average(t => logp[0, t - 1, e.Ids[t]].item<float>());
+        Assert.Equal(headOnly + 0.5 * ce, withLm, 4);
+        // Nothing marked: the head's loss alone, whatever the weight.
+        var bare = e with { LmMask = new bool[e.Ids.Length] };
+        Assert.Equal(headOnly, verifier.Loss([bare], lmLossWeight: 3).item<float>(), 5);
+    }
+
+    [Fact]
+    public void A_surprisal_head_reads_the_lowest_and_mean_log_probability_of_each_step()
+    {
+        using var verifier = new StepVerifier(VerifierKind.Process, TinyBody(), seed: 4, surprisal: true);
+        verifier.eval();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var e = VerifierExample.From(VerifierKind.Process, Problem.Prompt, Problem.Solution, StepChecker.Check(Problem.Reference, Problem.Solution));
+        // Each span is one step's bytes: from its first byte to its newline.
+        var text = Problem.Prompt + Problem.Solution;
+        Assert.Equal(Problem.Solution.Split('\n', StringSplitOptions.RemoveEmptyEntries),
+            e.Starts!.Zip(e.Positions, (a, b) => text[(int)a..(int)b]));
+        var ids = tensor(e.Ids, [1, e.Ids.Length]);
+        var logits = verifier.Logits(ids, tensor(e.Positions, [1, e.Positions.Length]), tensor(e.Starts!, [1, e.Starts!.Length]));
+        var hidden = verifier.body.Hidden(ids);
+        var logp = TorchSharp.torch.nn.functional.log_softmax(verifier.body.Head(hidden), -1);
+        for (var s = 0; s < e.Positions.Length; s++)
+        {
+            var values = Enumerable.Range((int)e.Starts![s], (int)(e.Positions[s] - e.Starts[s]) + 1).Select(t => logp[0, t - 1, e.Ids[t]].item<float>()).ToArray();
+            var features = tensor(new[] { values.Min(), values.Average() });
+            var expected = verifier.head.forward(cat([hidden[0, e.Positions[s]], features])).item<float>();
+            Assert.Equal(expected, logits[0, s].item<float>(), 4);
+        }
+        // The features start with weight SurprisalInitialWeight each, and they matter: zeroing their weights changes the logits.
+        Assert.All(verifier.head.weight!.data<float>().ToArray()[^StepVerifier.SurprisalFeatures..], w => Assert.Equal(StepVerifier.SurprisalInitialWeight, w, 6));
+        using (no_grad()) verifier.head.weight!.narrow(1, verifier.head.weight!.shape[1] - StepVerifier.SurprisalFeatures, StepVerifier.SurprisalFeatures).zero_();
+        var plain = verifier.Logits(ids, tensor(e.Positions, [1, e.Positions.Length]), tensor(e.Starts!, [1, e.Starts!.Length]));
+        Assert.False(plain.allclose(logits));
+    }
+
+    [Fact]
+    public void A_surprisal_verifier_scores_the_same_through_the_prompt_cache_and_after_saving()
+    {
+        string[] solutions = [Problem.Solution, "1+1=2\nanswer: 2\n", "9*9=81\n"];
+        foreach (var kind in new[] { VerifierKind.Process, VerifierKind.Outcome })
+        {
+            using var verifier = new StepVerifier(kind, TinyBody(), seed: 6, surprisal: true);
+            using (no_grad()) verifier.head.weight!.normal_(0, 1); // features weigh in visibly
+            verifier.eval();
+            var cached = verifier.Score(Problem.Prompt, solutions, Problem.Reference);
+            var examples = solutions.Select(s => VerifierExample.From(kind, Problem.Prompt, s, StepChecker.Check(Problem.Reference, s))).ToArray();
+            var full = verifier.ScoreExamples(examples);
+            for (var i = 0; i < solutions.Length; i++)
+                for (var k = 0; k < full[i].Length; k++) Assert.Equal(full[i][k], cached[i][k], 4);
+            var dir = Path.Combine(Path.GetTempPath(), $"farabi-surprisal-{Guid.NewGuid():N}");
+            try
+            {
+                verifier.Save(dir);
+                using var loaded = StepVerifier.Load(dir);
+                Assert.True(loaded.ReadsSurprisal);
+                var again = loaded.Score(Problem.Prompt, solutions, Problem.Reference);
+                for (var i = 0; i < solutions.Length; i++) Assert.Equal(cached[i], again[i]);
+            }
+            finally { Directory.Delete(dir, true); }
+        }
+    }
+
+    [Fact]
+    public void Drill_documents_are_right_calculations_of_the_task()
+    {
+        var options = new ArithmeticProblemOptions { MinSteps = 2, MaxSteps = 3, Digits = 1, MaxValue = 99 };
+        var text = SolutionGenerator.DrillDocument(new ArithmeticProblemGenerator(options, 4), 120);
+        Assert.True(text.Length >= 120);
+        Assert.DoesNotContain(ArithmeticProblem.AnswerPrefix, text);
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length >= 8);
+        foreach (var line in lines)
+        {
+            var m = System.Text.RegularExpressions.Regex.Match(line, @"^(\d+)([-+*/])(\d+)=(\d+)$");
+            Assert.True(m.Success, line);
+            var result = ArithmeticProblem.Apply(long.Parse(m.Groups[1].Value), m.Groups[2].Value[0], long.Parse(m.Groups[3].Value));
+            Assert.Equal(result, long.Parse(m.Groups[4].Value));
+            Assert.InRange(result, 0, 99);
+        }
+    }
+
+    [Fact]
     public void Scores_have_one_value_per_step_for_a_prm_and_one_per_solution_for_an_orm()
     {
         string[] solutions = [Problem.Solution, "1+1=2\nanswer: 2\n", "garbage without newline", ""];
@@ -144,7 +264,7 @@ public sealed class StepVerifierTests
             {
                 var e = VerifierExample.From(kind, Problem.Prompt, solutions[i], StepChecker.Check(Problem.Reference, solutions[i]));
                 if (e.Positions.Length == 0) continue;
-                var (ids, positions, _, _) = StepVerifier.Collate([e]);
+                var (ids, positions, _, _, _) = StepVerifier.Collate([e]);
                 var full = verifier.Logits(ids, positions).sigmoid().to_type(ScalarType.Float64).data<double>().ToArray();
                 Assert.Equal(full.Length, scores[i].Length);
                 for (var s = 0; s < full.Length; s++) Assert.Equal(full[s], scores[i][s], 5);
