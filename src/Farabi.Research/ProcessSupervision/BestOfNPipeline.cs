@@ -232,6 +232,7 @@ public sealed record VerifierEvaluation(int Targets, int Positives, double RocAu
             for (var k = i; k <= j; k++) if (positive[order[k]]) rankSum += rank;
             i = j + 1;
         }
-        return (rankSum - pos * (pos + 1) / 2.0) / ((double)pos * neg);
+        // In double: pos * (pos + 1) overflows int beyond 46,340 positives.
+        return (rankSum - (double)pos * (pos + 1) / 2) / ((double)pos * neg);
     }
 }

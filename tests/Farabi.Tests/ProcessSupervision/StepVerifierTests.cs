@@ -354,6 +354,11 @@ public sealed class StepVerifierTests
         Assert.Equal(0.5, VerifierEvaluation.RankRocAuc([0.5, 0.5, 0.5, 0.5], [false, true, false, true]));
         Assert.Equal(0.75, VerifierEvaluation.RankRocAuc([0.1, 0.4, 0.35, 0.8], [false, false, true, true]));
         Assert.True(double.IsNaN(VerifierEvaluation.RankRocAuc([0.1, 0.2], [true, true])));
+        // Past 46,340 positives pos·(pos+1) no longer fits an int (a 1,024-problem best-of-64 run has 68,000 right steps).
+        const int many = 70_000;
+        var scores = Enumerable.Range(0, 2 * many).Select(i => (double)i).ToArray();
+        var labels = Enumerable.Range(0, 2 * many).Select(i => i >= many).ToArray();
+        Assert.Equal(1.0, VerifierEvaluation.RankRocAuc(scores, labels), 12);
     }
 
     [Fact]
