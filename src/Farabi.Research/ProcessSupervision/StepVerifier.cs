@@ -48,8 +48,8 @@ public sealed record VerifierExample(long[] Ids, long[] Positions, float[] Targe
         if (kind == VerifierKind.Outcome)
         {
             if (check.IsCorrect && solution.Length > 0) Vouch(prompt.Length, text.Length - 1);
-            var last = ids.Length - 1L;
-            return new VerifierExample(ids, [last], [check.IsCorrect ? 1f : 0f], [true], lm, [Math.Min(last, ByteTokens.Position(text, prompt.Length))]);
+            // The span is the solution's bytes; an empty solution's span is empty (it starts past the last token).
+            return new VerifierExample(ids, [ids.Length - 1], [check.IsCorrect ? 1f : 0f], [true], lm, [ByteTokens.Position(text, prompt.Length)]);
         }
         var labels = check.StepLabels;
         var mask = check.LabelMask;
@@ -177,9 +177,10 @@ public sealed class StepVerifier : nn.Module
     /// <summary>
     /// The head's logits <c>[B, S]</c> at <paramref name="positions"/> of <paramref name="hidden"/> <c>[B, T, H]</c>
     /// (the states of <paramref name="ids"/> <c>[B, T]</c>; the first token's log-probability, which nothing
-    /// in the batch predicts, counts as 0).
+    /// in the batch predicts, counts as 0). <paramref name="lmLogits"/>: the body's next-token logits of
+    /// <paramref name="hidden"/> when the caller already has them.
     /// </summary>
-    Tensor HeadAt(Tensor hidden, Tensor positions, Tensor ids, Tensor starts)
+    Tensor HeadAt(Tensor hidden, Tensor positions, Tensor ids, Tensor starts, Tensor? lmLogits = null)
     {
         using var scope = NewDisposeScope();
         var index = positions.unsqueeze(-1).expand(positions.shape[0], positions.shape[1], hidden.shape[2]);
@@ -187,14 +188,16 @@ public sealed class StepVerifier : nn.Module
         if (!ReadsSurprisal) return head.forward(gathered).squeeze(-1).MoveToOuterDisposeScope();
         var (b, t) = (ids.shape[0], ids.shape[1]);
         // tokenLogp[b, t] = log P(ids[b, t] | ids[b, ..t]), read from the logits at t − 1.
-        var logp = F.log_softmax(body.Head(hidden.narrow(1, 0, t - 1)), -1);
+        var logp = F.log_softmax(lmLogits?.narrow(1, 0, t - 1) ?? body.Head(hidden.narrow(1, 0, t - 1)), -1);
         var predicted = logp.gather(2, ids.narrow(1, 1, t - 1).unsqueeze(-1)).squeeze(-1);
         var tokenLogp = F.pad(predicted, [1, 0]).clamp_min(-30).unsqueeze(1); // [B, 1, T]
         var time = arange(t, dtype: ScalarType.Int64).view(1, 1, t);
         var inSpan = time.ge(starts.unsqueeze(-1)).logical_and(time.le(positions.unsqueeze(-1))); // [B, S, T]
         var count = inSpan.sum(-1, type: ScalarType.Float32).clamp_min(1);
-        var mean = tokenLogp.expand(b, positions.shape[1], t).where(inSpan, zeros_like(tokenLogp)).sum(-1) / count;
-        var min = tokenLogp.expand(b, positions.shape[1], t).where(inSpan, zeros_like(tokenLogp)).min(-1).values;
+        // Log-probabilities are at most 0, so zeros outside the span leave both the sum and the minimum alone.
+        var inSpanLogp = tokenLogp.expand(b, positions.shape[1], t).where(inSpan, zeros_like(tokenLogp));
+        var mean = inSpanLogp.sum(-1) / count;
+        var min = inSpanLogp.min(-1).values;
         var features = stack([min, mean], -1);
         return head.forward(cat([gathered, features], -1)).squeeze(-1).MoveToOuterDisposeScope();
     }
@@ -250,7 +253,9 @@ public sealed class StepVerifier : nn.Module
         using var scope = NewDisposeScope();
         var (ids, positions, targets, mask, starts) = Collate(batch);
         var hidden = body.Hidden(ids);
-        var loss = MaskedLoss(HeadAt(hidden, positions, ids, starts), targets, mask, positiveWeight);
+        // One projection to the vocabulary serves both the surprisal features and the language-model loss.
+        var lmLogits = ReadsSurprisal || lmLossWeight != 0 ? body.Head(hidden) : null;
+        var loss = MaskedLoss(HeadAt(hidden, positions, ids, starts, lmLogits), targets, mask, positiveWeight);
         if (lmLossWeight == 0) return loss.MoveToOuterDisposeScope();
         // Token t is predicted from position t − 1: targets are the ids one step on, −100 where not marked.
         var t = (int)ids.shape[1];
@@ -263,9 +268,8 @@ public sealed class StepVerifier : nn.Module
                 if (lm[k]) { lmTargets[b * t + k - 1] = batch[b].Ids[k]; any = true; }
         }
         if (!any) return loss.MoveToOuterDisposeScope();
-        var logits = body.Head(hidden);
         using var weight = lmLossWeight.ToScalar();
-        var lmLoss = F.cross_entropy(logits.view(-1, logits.shape[^1]), tensor(lmTargets), ignore_index: -100);
+        var lmLoss = F.cross_entropy(lmLogits!.view(-1, lmLogits.shape[^1]), tensor(lmTargets), ignore_index: -100);
         return (loss + lmLoss * weight).MoveToOuterDisposeScope();
     }
 

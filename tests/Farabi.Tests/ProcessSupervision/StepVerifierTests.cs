@@ -188,7 +188,7 @@ public sealed class StepVerifierTests
     [Fact]
     public void A_surprisal_verifier_scores_the_same_through_the_prompt_cache_and_after_saving()
     {
-        string[] solutions = [Problem.Solution, "1+1=2\nanswer: 2\n", "9*9=81\n"];
+        string[] solutions = [Problem.Solution, "1+1=2\nanswer: 2\n", "9*9=81\n", ""];
         foreach (var kind in new[] { VerifierKind.Process, VerifierKind.Outcome })
         {
             using var verifier = new StepVerifier(kind, TinyBody(), seed: 6, surprisal: true);
