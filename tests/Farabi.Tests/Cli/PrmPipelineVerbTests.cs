@@ -113,5 +113,11 @@ public sealed class PrmPipelineVerbTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("--prm", err);
         Assert.DoesNotContain("   at ", err);
+        (code, _, err) = Run("prm", "train-verifier", "--kind", "prm", "--samples", Path.Combine(_dir, "s.jsonl"), "--lm-loss", "-1");
+        Assert.Equal(2, code);
+        Assert.Contains("--lm-loss must be 0 or more, not -1", err);
+        (code, _, err) = Run("prm", "train-generator", "--drill-share", "1.5", "--out", Path.Combine(_dir, "g"));
+        Assert.Equal(2, code);
+        Assert.Contains("--drill-share must be between 0 and 1, not 1.5", err);
     }
 }
