@@ -64,7 +64,9 @@ public sealed record SolutionGeneratorOptions
     /// fresh problems of the same task, one after another, with the loss on every byte (see
     /// <see cref="SolutionGenerator.DrillDocument"/>). A problem document spends most of its bytes on a statement
     /// that carries no loss; drill puts the same compute into the arithmetic facts, as the paper's generators
-    /// were first fine-tuned on math text (MathMix, Lightman et al. 2023 §2.3). 0 turns it off.
+    /// were first fine-tuned on math text (MathMix, Lightman et al. 2023 §2.3). Off (0) by default: at 0.5 and equal
+    /// updates the generator got far worse (greedy right on 1 of 20 unseen problems instead of 12), as drill lines begin
+    /// with random operands and so teach the model not to copy them from the statement.
     /// </summary>
     public double DrillShare { get; init; }
     /// <summary>The problems trained on.</summary>
