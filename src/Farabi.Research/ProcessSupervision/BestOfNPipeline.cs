@@ -216,23 +216,6 @@ public sealed record VerifierEvaluation(int Targets, int Positives, double RocAu
         return new VerifierEvaluation(scores.Count, labels.Count(l => l), RankRocAuc(scores, labels), accuracy);
     }
 
-    /// <summary>ROC-AUC by ranks (Mann–Whitney U), ties counted half; NaN when a class is missing.</summary>
-    public static double RankRocAuc(IReadOnlyList<double> scores, IReadOnlyList<bool> positive)
-    {
-        var pos = positive.Count(p => p);
-        var neg = positive.Count - pos;
-        if (pos == 0 || neg == 0) return double.NaN;
-        var order = Enumerable.Range(0, scores.Count).OrderBy(i => scores[i]).ToArray();
-        double rankSum = 0;
-        for (var i = 0; i < order.Length;)
-        {
-            var j = i;
-            while (j + 1 < order.Length && scores[order[j + 1]] == scores[order[i]]) j++;
-            var rank = (i + j) / 2.0 + 1; // the mean 1-based rank of the tie group
-            for (var k = i; k <= j; k++) if (positive[order[k]]) rankSum += rank;
-            i = j + 1;
-        }
-        // In double: pos * (pos + 1) overflows int beyond 46,340 positives.
-        return (rankSum - (double)pos * (pos + 1) / 2) / ((double)pos * neg);
-    }
+    /// <summary>ROC-AUC by ranks (Mann–Whitney U), ties counted half; NaN when a class is missing (<see cref="RankStatistics.RocAuc"/>).</summary>
+    public static double RankRocAuc(IReadOnlyList<double> scores, IReadOnlyList<bool> positive) => RankStatistics.RocAuc(scores, positive);
 }

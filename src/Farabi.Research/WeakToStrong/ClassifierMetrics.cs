@@ -19,22 +19,7 @@ public static class ClassifierMetrics
     public static double RocAuc(IReadOnlyList<float> scores, IReadOnlyList<int> labels)
     {
         Check(scores.Count, labels.Count);
-        var order = Enumerable.Range(0, scores.Count).OrderBy(i => scores[i]).ToArray();
-        // Average ranks over ties, then the positives' rank sum gives U.
-        var ranks = new double[scores.Count];
-        for (var start = 0; start < order.Length;)
-        {
-            var end = start;
-            while (end + 1 < order.Length && scores[order[end + 1]] == scores[order[start]]) end++;
-            var rank = (start + end) / 2.0 + 1;
-            for (var k = start; k <= end; k++) ranks[order[k]] = rank;
-            start = end + 1;
-        }
-        long positives = labels.Count(l => l == 1), negatives = labels.Count - positives;
-        if (positives == 0 || negatives == 0) return double.NaN;
-        var rankSum = 0.0;
-        for (var i = 0; i < labels.Count; i++) if (labels[i] == 1) rankSum += ranks[i];
-        return (rankSum - positives * (positives + 1) / 2.0) / ((double)positives * negatives);
+        return RankStatistics.RocAuc(scores.Select(s => (double)s).ToArray(), labels.Select(l => l == 1).ToArray());
     }
 
     /// <summary>Share of examples where two classifiers predict the same class (student–supervisor agreement).</summary>
